@@ -1,0 +1,3 @@
+from broker.cli import app
+
+app(prog_name="broker")

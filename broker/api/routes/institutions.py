@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from broker.api.deps import CurrentPrincipal, PagingDep, SessionDep
+from broker.api.responses import errors
+from broker.models import InstitutionKind
+from broker.schemas.common import Page
+from broker.schemas.institution import InstitutionCreate, InstitutionRead, InstitutionUpdate
+from broker.services import institutions as service
+
+router = APIRouter(prefix="/institutions", tags=["institutions"])
+
+
+@router.post("", status_code=201, responses=errors(403, 409))
+def create_institution(
+    body: InstitutionCreate, session: SessionDep, principal: CurrentPrincipal
+) -> InstitutionRead:
+    """Register an institution (admin, broker)."""
+    institution = service.create_institution(session, principal=principal, data=body)
+    return InstitutionRead.model_validate(institution)
+
+
+@router.get("", responses=errors())
+def list_institutions(
+    session: SessionDep,
+    _: CurrentPrincipal,
+    paging: PagingDep,
+    country: Annotated[str | None, Query(max_length=3)] = None,
+    kind: InstitutionKind | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> Page[InstitutionRead]:
+    """List institutions, filtered by country, kind or free text."""
+    items, total = service.list_institutions(
+        session, country=country, kind=kind, q=q, limit=paging.limit, offset=paging.offset
+    )
+    return Page(
+        items=[InstitutionRead.model_validate(i) for i in items],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.get("/{institution_id}", responses=errors(404))
+def get_institution(institution_id: int, session: SessionDep, _: CurrentPrincipal) -> InstitutionRead:
+    """One institution."""
+    return InstitutionRead.model_validate(service.get_institution(session, institution_id=institution_id))
+
+
+@router.patch("/{institution_id}", responses=errors(403, 404, 409))
+def update_institution(
+    institution_id: int, body: InstitutionUpdate, session: SessionDep, principal: CurrentPrincipal
+) -> InstitutionRead:
+    """Change an institution; send the version you read."""
+    institution = service.update_institution(
+        session, principal=principal, institution_id=institution_id, data=body
+    )
+    return InstitutionRead.model_validate(institution)
+
+
+@router.delete("/{institution_id}", status_code=204, responses=errors(403, 404, 409))
+def delete_institution(institution_id: int, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    """Delete an institution that has no offers, requests or keys left (admin, broker)."""
+    service.delete_institution(session, principal=principal, institution_id=institution_id)
+    return Response(status_code=204)

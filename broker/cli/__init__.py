@@ -1,0 +1,15 @@
+"""The ``broker`` command line: serve, migrate, manage keys, and (from later modules) data tasks."""
+
+from __future__ import annotations
+
+import typer
+
+from broker.cli import db, keys, serve, taxonomy
+
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="knowledge-broker: match development knowledge."
+)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
+app.add_typer(taxonomy.app, name="taxonomy")

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import typer
+import uvicorn
+
+from broker.config import get_settings
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default BROKER_HOST or 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="Port (default BROKER_PORT or 8000)"),
+    workers: int = typer.Option(1, min=1, help="Worker processes"),
+) -> None:
+    """Serve the API (OpenAPI UI at /docs)."""
+    settings = get_settings()
+    uvicorn.run(
+        "broker.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+    )

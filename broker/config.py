@@ -1,0 +1,39 @@
+"""Service settings, read from the environment (prefix ``BROKER_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Everything that differs between a laptop, CI and production."""
+
+    model_config = SettingsConfigDict(env_prefix="BROKER_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./broker.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    # Embeddings: "sentence-transformers" loads a local model directory (default: the bundled
+    # all-MiniLM-L6-v2); "hashing" is the fast deterministic encoder meant for tests only.
+    encoder: Literal["sentence-transformers", "hashing"] = "sentence-transformers"
+    embedding_model: str | None = None
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    cors_origins: list[str] = []
+    default_page_size: int = 50
+    max_page_size: int = 200
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing the environment."""
+    return Settings()

@@ -1,0 +1,27 @@
+"""ORM models; importing this package registers every table on ``Base.metadata``."""
+
+from broker.models.api_key import ApiKey, Role
+from broker.models.base import Base
+from broker.models.catalog import CatalogState
+from broker.models.institution import Institution, InstitutionKind
+from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
+from broker.models.match import Match, MatchReview, MatchStatus
+from broker.models.scoring import Embedding, ScoringProfile
+
+__all__ = [
+    "ApiKey",
+    "Base",
+    "CatalogState",
+    "Embedding",
+    "Institution",
+    "InstitutionKind",
+    "KnowledgeRequest",
+    "Match",
+    "MatchReview",
+    "MatchStatus",
+    "Offer",
+    "OfferStatus",
+    "RequestStatus",
+    "Role",
+    "ScoringProfile",
+]

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from broker.models import Role
+from broker.schemas.common import StrictModel
+
+
+class ApiKeyCreate(StrictModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    institution_id: int | None = Field(
+        default=None, ge=1, description="Required for, and only for, role=institution"
+    )
+    expires_at: datetime | None = None
+
+
+class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    role: Role
+    institution_id: int | None
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="The secret: shown once, never stored in clear")
+
+
+class Me(BaseModel):
+    key_id: int
+    name: str
+    role: Role
+    institution_id: int | None

@@ -1,0 +1,132 @@
+"""Offer and request payloads. Fields they share are declared once in the ``_Knowledge*`` bases."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Self
+
+from pydantic import Field, model_validator
+
+from broker.models import OfferStatus, RequestStatus
+from broker.schemas.codes import (
+    CountryCode,
+    LanguageCodes,
+    ModalityCodes,
+    OutcomeCodes,
+    SdgCodes,
+    SectorCodes,
+)
+from broker.schemas.common import ExternalId, StrictModel, TrackedRead, UpdateModel
+
+MAX_USD = 100_000_000
+
+
+def _check_window(start: date | None, end: date | None, names: str) -> None:
+    if start is not None and end is not None and start > end:
+        raise ValueError(f"{names}: the start date must not be after the end date")
+
+
+class _KnowledgeCreate(StrictModel):
+    external_id: str | None = ExternalId
+    institution_id: int | None = Field(
+        default=None,
+        ge=1,
+        description="Required for broker and admin keys; an institution key posts for itself",
+    )
+    title: str = Field(min_length=3, max_length=300)
+    description: str = Field(min_length=10, max_length=20_000)
+    sectors: SectorCodes = Field(min_length=1)
+    sdgs: SdgCodes = Field(default_factory=list)
+    country: CountryCode | None = Field(default=None, description="Defaults to the institution's country")
+    modalities: ModalityCodes = Field(default_factory=list)
+    languages: LanguageCodes = Field(
+        default=[], description="Defaults to the institution's working languages"
+    )
+
+
+class _KnowledgeUpdate(UpdateModel):
+    title: str | None = Field(default=None, min_length=3, max_length=300)
+    description: str | None = Field(default=None, min_length=10, max_length=20_000)
+    sectors: SectorCodes | None = Field(default=None, min_length=1)
+    sdgs: SdgCodes | None = None
+    country: CountryCode | None = None
+    modalities: ModalityCodes | None = None
+    languages: LanguageCodes | None = None
+
+
+class _KnowledgeRead(TrackedRead):
+    external_id: str | None
+    institution_id: int
+    title: str
+    description: str
+    sectors: list[str]
+    sdgs: list[int]
+    country: str
+    modalities: list[str]
+    languages: list[str]
+
+
+class OfferCreate(_KnowledgeCreate):
+    modalities: ModalityCodes = Field(min_length=1, description="How the experience can be shared")
+    results: str | None = Field(default=None, max_length=20_000, description="Results and evidence")
+    cost_usd: float | None = Field(default=None, ge=0, le=MAX_USD, description="Typical cost of one exchange")
+    capacity_per_year: int | None = Field(default=None, ge=0, le=10_000)
+    available_from: date | None = None
+    available_until: date | None = None
+    status: OfferStatus = OfferStatus.published
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        _check_window(self.available_from, self.available_until, "available_from/available_until")
+        return self
+
+
+class OfferUpdate(_KnowledgeUpdate):
+    modalities: ModalityCodes | None = Field(default=None, min_length=1)
+    results: str | None = Field(default=None, max_length=20_000)
+    cost_usd: float | None = Field(default=None, ge=0, le=MAX_USD)
+    capacity_per_year: int | None = Field(default=None, ge=0, le=10_000)
+    available_from: date | None = None
+    available_until: date | None = None
+    status: OfferStatus | None = None
+
+
+class OfferRead(_KnowledgeRead):
+    results: str | None
+    cost_usd: float | None
+    capacity_per_year: int | None
+    available_from: date | None
+    available_until: date | None
+    status: OfferStatus
+
+
+class RequestCreate(_KnowledgeCreate):
+    desired_outcomes: OutcomeCodes = Field(default_factory=list)
+    budget_usd: float | None = Field(default=None, ge=0, le=MAX_USD)
+    participants: int | None = Field(default=None, ge=1, le=1000)
+    timeframe_start: date | None = None
+    timeframe_end: date | None = None
+    status: RequestStatus = RequestStatus.open
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        _check_window(self.timeframe_start, self.timeframe_end, "timeframe_start/timeframe_end")
+        return self
+
+
+class RequestUpdate(_KnowledgeUpdate):
+    desired_outcomes: OutcomeCodes | None = None
+    budget_usd: float | None = Field(default=None, ge=0, le=MAX_USD)
+    participants: int | None = Field(default=None, ge=1, le=1000)
+    timeframe_start: date | None = None
+    timeframe_end: date | None = None
+    status: RequestStatus | None = None
+
+
+class RequestRead(_KnowledgeRead):
+    desired_outcomes: list[str]
+    budget_usd: float | None
+    participants: int | None
+    timeframe_start: date | None
+    timeframe_end: date | None
+    status: RequestStatus

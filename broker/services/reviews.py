@@ -1,0 +1,49 @@
+"""Staff decisions on proposed matches: every decision is appended to the match's history."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from broker.errors import NotFound
+from broker.models import KnowledgeRequest, Match, MatchReview, Offer, Role
+from broker.schemas.match import ReviewCreate
+from broker.services.principal import Principal
+from broker.services.writes import check_version, flush
+
+
+def get_match(session: Session, *, principal: Principal, match_id: int) -> Match:
+    """Staff, brokers and admins see every match; an institution only those on its own records."""
+    match = session.get(Match, match_id)
+    if match is None or not _may_read(session, principal, match):
+        raise NotFound(f"match {match_id} not found")
+    return match
+
+
+def review_match(session: Session, *, principal: Principal, match_id: int, data: ReviewCreate) -> Match:
+    principal.require(Role.staff, Role.admin)
+    match = get_match(session, principal=principal, match_id=match_id)
+    if data.version is not None:
+        check_version(match, data.version, what=f"match {match_id}")
+    match.status = data.status.value
+    review = MatchReview(
+        match_id=match.id,
+        status=data.status.value,
+        note=data.note,
+        reviewer_key_id=principal.key_id,
+        reviewer_name=principal.name,
+        score_at_review=match.score,
+        components_at_review=dict(match.components),
+    )
+    session.add(review)
+    match.reviews.append(review)
+    flush(session, what=f"match {match_id}")
+    return match
+
+
+def _may_read(session: Session, principal: Principal, match: Match) -> bool:
+    if principal.role != Role.institution:
+        return True
+    request = session.get(KnowledgeRequest, match.request_id)
+    offer = session.get(Offer, match.offer_id)
+    owners = {request.institution_id if request else None, offer.institution_id if offer else None}
+    return principal.institution_id in owners

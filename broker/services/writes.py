@@ -1,0 +1,65 @@
+"""Helpers every write path uses: field updates with version checks, flush with clean conflicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from broker.errors import Conflict, InvalidInput, StaleVersion
+from broker.models import CatalogState
+
+CATALOG = "catalog"
+
+
+def check_version(item: Any, seen: int, *, what: str) -> None:
+    if item.version != seen:
+        raise StaleVersion(
+            f"{what} was changed by someone else (you sent version {seen}, current is {item.version}); "
+            "read it again and reapply your change"
+        )
+
+
+def apply_changes(item: Any, changes: dict[str, Any], *, nullable: set[str]) -> None:
+    """Set the fields a PATCH sent; ``null`` is refused for fields that cannot be empty."""
+    for field, value in changes.items():
+        if value is None and field not in nullable:
+            raise InvalidInput([{"loc": ["body", field], "msg": f"{field} cannot be null", "type": "null"}])
+        setattr(item, field, value)
+
+
+def flush(session: Session, *, what: str) -> None:
+    """Flush, turning a lost optimistic-concurrency race or a unique clash into a 409."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleVersion(f"{what} was changed by someone else meanwhile; read it again") from None
+    except IntegrityError as exc:
+        message = str(exc.orig).lower()
+        if "unique" in message or "duplicate" in message:
+            raise Conflict(f"{what}: a record with the same external_id already exists") from None
+        if "foreign key" in message:
+            raise Conflict(f"{what} is still referenced by other records") from None
+        raise
+
+
+def bump_catalog_generation(session: Session) -> int:
+    """Advance the catalog counter in this transaction; in-memory match indexes watch it."""
+    result = session.execute(
+        update(CatalogState)
+        .where(CatalogState.name == CATALOG)
+        .values(generation=CatalogState.generation + 1)
+        .returning(CatalogState.generation)
+    ).scalar()
+    if result is None:
+        session.add(CatalogState(name=CATALOG, generation=1))
+        session.flush()
+        return 1
+    return int(result)
+
+
+def catalog_generation(session: Session) -> int:
+    return session.scalar(select(CatalogState.generation).where(CatalogState.name == CATALOG)) or 0

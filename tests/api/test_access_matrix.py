@@ -1,0 +1,174 @@
+"""Every endpoint x every kind of caller, with the exact status expected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from broker.models import Match
+from tests.factories import make_caller, make_institution, make_offer, make_request
+
+ROLES = ["none", "revoked", "inst_a", "inst_b", "broker", "staff", "admin"]
+
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    headers: dict[str, dict[str, str]]
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    a = make_institution(session, name="Institution A", country="BRA", languages=["pt"])
+    b = make_institution(session, name="Institution B", country="MOZ", languages=["pt"])
+    c = make_institution(session, name="Institution C", country="IND", languages=["en"])
+    empty = make_institution(session, name="No records", country="PER", languages=["es"])
+    offer_a = make_offer(session, a)
+    draft_a = make_offer(session, a, status="draft")
+    offer_c = make_offer(session, c)
+    request_a = make_request(session, a)
+    draft_request_a = make_request(session, a, status="draft")
+    match = Match(request_id=request_a.id, offer_id=offer_c.id, profile="default", score=0.5, rank=1)
+    session.add(match)
+    session.flush()
+    revoked = make_caller(session, "admin")
+    spare = make_caller(session, "staff")
+    from broker.services import keys
+
+    keys.revoke_key(session, key_id=revoked.key_id)
+    callers = {
+        "inst_a": make_caller(session, "institution", a),
+        "inst_b": make_caller(session, "institution", b),
+        "broker": make_caller(session, "broker"),
+        "staff": make_caller(session, "staff"),
+        "admin": make_caller(session, "admin"),
+        "revoked": revoked,
+    }
+    headers = {role: c.headers for role, c in callers.items()} | {"none": {}}
+    ids = {
+        "a": a.id,
+        "b": b.id,
+        "empty": empty.id,
+        "offer_a": offer_a.id,
+        "draft_a": draft_a.id,
+        "request_a": request_a.id,
+        "draft_request_a": draft_request_a.id,
+        "match": match.id,
+        "spare_key": spare.key_id,
+    }
+    return World(ids=ids, headers=headers)
+
+
+def offer_body(ids: dict[str, int]) -> dict[str, Any]:
+    return {
+        "institution_id": ids["a"],
+        "title": "Tax administration reform",
+        "description": "A decade of reform.",
+        "sectors": ["15111"],
+        "modalities": ["expert_visit"],
+    }
+
+
+def request_body(ids: dict[str, int]) -> dict[str, Any]:
+    return {
+        "institution_id": ids["a"],
+        "title": "Raise tax revenue",
+        "description": "Our tax base is narrow.",
+        "sectors": ["15111"],
+    }
+
+
+# (method, path template, body factory or None, expected per role in ROLES order)
+A = 401
+CASES: list[tuple[str, str, Any, list[int]]] = [
+    ("GET", "/health", None, [200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/me", None, [A, A, 200, 200, 200, 200, 200]),
+    (
+        "POST",
+        "/api/v1/institutions",
+        lambda ids: {"name": "New", "country": "GHA", "kind": "ngo", "languages": ["en"]},
+        [A, A, 403, 403, 201, 403, 201],
+    ),
+    ("GET", "/api/v1/institutions", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/institutions/{a}", None, [A, A, 200, 200, 200, 200, 200]),
+    (
+        "PATCH",
+        "/api/v1/institutions/{a}",
+        lambda ids: {"version": 1, "name": "A2"},
+        [A, A, 200, 403, 200, 403, 200],
+    ),
+    ("DELETE", "/api/v1/institutions/{empty}", None, [A, A, 403, 403, 204, 403, 204]),
+    ("POST", "/api/v1/offers", offer_body, [A, A, 201, 403, 201, 403, 201]),
+    ("GET", "/api/v1/offers", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/offers/{offer_a}", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/offers/{draft_a}", None, [A, A, 200, 404, 200, 200, 200]),
+    (
+        "PATCH",
+        "/api/v1/offers/{offer_a}",
+        lambda ids: {"version": 1, "title": "Renamed offer"},
+        [A, A, 200, 403, 200, 403, 200],
+    ),
+    (
+        "PATCH",
+        "/api/v1/offers/{draft_a}",
+        lambda ids: {"version": 1, "title": "Renamed draft"},
+        [A, A, 200, 404, 200, 403, 200],
+    ),
+    ("DELETE", "/api/v1/offers/{offer_a}", None, [A, A, 204, 403, 204, 403, 204]),
+    ("POST", "/api/v1/requests", request_body, [A, A, 201, 403, 201, 403, 201]),
+    ("GET", "/api/v1/requests", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/requests/{request_a}", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/requests/{draft_request_a}", None, [A, A, 200, 404, 200, 200, 200]),
+    (
+        "PATCH",
+        "/api/v1/requests/{request_a}",
+        lambda ids: {"version": 1, "budget_usd": 5000},
+        [A, A, 200, 403, 200, 403, 200],
+    ),
+    ("DELETE", "/api/v1/requests/{draft_request_a}", None, [A, A, 204, 404, 204, 403, 204]),
+    ("GET", "/api/v1/matches/{match}", None, [A, A, 200, 404, 200, 200, 200]),
+    (
+        "POST",
+        "/api/v1/matches/{match}/reviews",
+        lambda ids: {"status": "accepted", "note": "good fit"},
+        [A, A, 403, 403, 403, 201, 201],
+    ),
+    ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
+    ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
+    ("DELETE", "/api/v1/keys/{spare_key}", None, [A, A, 403, 403, 403, 403, 200]),
+]
+
+PARAMS = [
+    pytest.param(method, path, body, role, codes[i], id=f"{method} {path} as {role}")
+    for method, path, body, codes in CASES
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "role", "expected"), PARAMS)
+def test_access(
+    client: TestClient, world: World, method: str, path: str, body: Any, role: str, expected: int
+) -> None:
+    url = path.format(**world.ids)
+    payload = body(world.ids) if body else None
+    response = client.request(method, url, json=payload, headers=world.headers[role])
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert set(response.json()) == {"error", "detail"}
+
+
+def test_expired_key_is_refused(client: TestClient, session: Session) -> None:
+    from broker.models import ApiKey
+
+    caller = make_caller(session, "staff")
+    row = session.get(ApiKey, caller.key_id)
+    assert row is not None
+    row.expires_at = datetime(2020, 1, 1, tzinfo=UTC)
+    session.flush()
+    response = client.get("/api/v1/me", headers=caller.headers)
+    assert response.status_code == 401 and "expired" in response.json()["detail"]

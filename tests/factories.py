@@ -1,0 +1,95 @@
+"""Small factories: ``make_offer(session, **overrides)`` and friends, plus keys with their headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from broker.models import Institution, KnowledgeRequest, Offer, Role
+from broker.services import keys
+
+
+def make_institution(session: Session, **overrides: Any) -> Institution:
+    values: dict[str, Any] = {
+        "name": "Ministry of Health",
+        "country": "KEN",
+        "kind": "government",
+        "languages": ["en", "sw"],
+    }
+    values.update(overrides)
+    institution = Institution(**values)
+    session.add(institution)
+    session.flush()
+    return institution
+
+
+def make_offer(session: Session, institution: Institution | None = None, **overrides: Any) -> Offer:
+    institution = institution or make_institution(
+        session, name="Health hub", country="BRA", languages=["pt", "en"]
+    )
+    values: dict[str, Any] = {
+        "title": "Community health worker programme",
+        "description": "How we trained and deployed 10,000 CHWs.",
+        "sectors": ["12220"],
+        "sdgs": [3],
+        "country": institution.country,
+        "modalities": ["study_tour"],
+        "languages": list(institution.languages),
+        "status": "published",
+    }
+    values.update(overrides)
+    offer = Offer(institution_id=institution.id, **values)
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def make_request(
+    session: Session, institution: Institution | None = None, **overrides: Any
+) -> KnowledgeRequest:
+    institution = institution or make_institution(session)
+    values: dict[str, Any] = {
+        "title": "Reach rural households with primary care",
+        "description": "Our rural clinics are far apart.",
+        "sectors": ["12220"],
+        "sdgs": [3],
+        "country": institution.country,
+        "modalities": ["study_tour"],
+        "languages": list(institution.languages),
+        "status": "open",
+    }
+    values.update(overrides)
+    request = KnowledgeRequest(institution_id=institution.id, **values)
+    session.add(request)
+    session.flush()
+    return request
+
+
+@dataclass
+class Caller:
+    key_id: int
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def make_caller(session: Session, role: Role | str, institution: Institution | None = None) -> Caller:
+    issued = keys.issue_key(
+        session, name=f"test {role}", role=Role(role), institution_id=institution.id if institution else None
+    )
+    return Caller(key_id=issued.row.id, key=issued.key)
+
+
+CallerFactory = Callable[..., Caller]
+
+
+@pytest.fixture
+def caller(session: Session) -> CallerFactory:
+    """``caller("staff")`` or ``caller("institution", inst)``: a fresh key and its headers."""
+    return lambda role, institution=None: make_caller(session, role, institution)
