@@ -141,6 +141,8 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
     ("DELETE", "/api/v1/keys/{spare_key}", None, [A, A, 403, 403, 403, 403, 200]),
+    *[("GET", f"/api/v1/taxonomy/{name}", None, [A, A, 200, 200, 200, 200, 200])
+      for name in ("sectors", "sdgs", "countries", "regions", "languages", "modalities", "outcomes")],
 ]
 
 PARAMS = [
