@@ -83,6 +83,8 @@ def request_body(ids: dict[str, int]) -> dict[str, Any]:
     }
 
 
+EVEN = {"semantic": 1, "sector": 1, "region": 1, "modality": 1, "language": 1, "cost": 1}
+
 # (method, path template, body factory or None, expected per role in ROLES order)
 A = 401
 CASES: list[tuple[str, str, Any, list[int]]] = [
@@ -141,6 +143,10 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
     ("DELETE", "/api/v1/keys/{spare_key}", None, [A, A, 403, 403, 403, 403, 200]),
+    ("GET", "/api/v1/scoring-profiles", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/scoring-profiles/default", None, [A, A, 200, 200, 200, 200, 200]),
+    ("PUT", "/api/v1/scoring-profiles/cheap", lambda ids: {"weights": {**EVEN, "cost": 3}},
+     [A, A, 403, 403, 403, 200, 200]),
     *[("GET", f"/api/v1/taxonomy/{name}", None, [A, A, 200, 200, 200, 200, 200])
       for name in ("sectors", "sdgs", "countries", "regions", "languages", "modalities", "outcomes")],
 ]

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from broker.api.deps import CurrentPrincipal, SessionDep
+from broker.api.responses import errors
+from broker.schemas.profile import ProfilePut, ProfileRead
+from broker.services import profiles as service
+
+router = APIRouter(prefix="/scoring-profiles", tags=["scoring profiles"])
+ProfileName = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
+
+@router.get("", responses=errors())
+def list_profiles(session: SessionDep, _: CurrentPrincipal) -> list[ProfileRead]:
+    """Every scoring profile with its normalised weights."""
+    return [ProfileRead.model_validate(p) for p in service.list_profiles(session)]
+
+
+@router.get("/{name}", responses=errors(404))
+def get_profile(name: ProfileName, session: SessionDep, _: CurrentPrincipal) -> ProfileRead:
+    """One scoring profile."""
+    return ProfileRead.model_validate(service.get_profile(session, name=name))
+
+
+@router.put("/{name}", responses=errors(403, 409))
+def put_profile(name: ProfileName, body: ProfilePut, session: SessionDep, principal: CurrentPrincipal) -> ProfileRead:
+    """Create or replace a scoring profile (staff, admin); weights are normalised to sum to 1."""
+    return ProfileRead.model_validate(service.put_profile(session, principal=principal, name=name, data=body))

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from broker.schemas.common import StrictModel
+
+FACTORS = ("semantic", "sector", "region", "modality", "language", "cost")
+
+
+class Weights(StrictModel):
+    """Factor weights; they are normalised to sum to 1 when saved."""
+
+    semantic: float = Field(ge=0, le=100)
+    sector: float = Field(ge=0, le=100)
+    region: float = Field(ge=0, le=100)
+    modality: float = Field(ge=0, le=100)
+    language: float = Field(ge=0, le=100)
+    cost: float = Field(ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _not_all_zero(self) -> Self:
+        if sum(self.as_dict().values()) <= 0:
+            raise ValueError("at least one weight must be positive")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in FACTORS}
+
+    def normalised(self) -> dict[str, float]:
+        values = self.as_dict()
+        total = sum(values.values())
+        return {name: value / total for name, value in values.items()}
+
+
+class ProfilePut(StrictModel):
+    weights: Weights
+    description: str | None = Field(default=None, max_length=2000)
+    is_default: bool = Field(default=False, description="Make this the profile used when none is named")
+    version: int | None = Field(default=None, ge=1, description="When replacing, the version you read")
+
+
+class ProfileRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    description: str | None
+    weights: dict[str, float]
+    is_default: bool
+    version: int
+    updated_at: datetime
