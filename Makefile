@@ -19,6 +19,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/broker db upgrade
 	$(BIN)/broker keys bootstrap
+	$(BIN)/broker demo load --if-empty
 	$(BIN)/broker serve
 
 test: install

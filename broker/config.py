@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Closed unless listed: a JSON list in BROKER_CORS_ORIGINS, e.g. '["https://app.example.org"]'.
     cors_origins: list[str] = []
+    # Failed authentications per client address and window before /api answers 429 (per process).
+    auth_failure_limit: int = Field(default=20, ge=1)
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
     default_page_size: int = 50
     max_page_size: int = 200
 

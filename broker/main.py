@@ -12,9 +12,19 @@ from fastapi.middleware.cors import CORSMiddleware
 from broker.api import api_router
 from broker.api.errors import install_error_handlers
 from broker.api.middleware import BodySizeLimit, RequestId
+from broker.api.responses import document_body_errors
 from broker.api.routes.health import router as health_router
+from broker.api.security import (
+    AuthFailureLimit,
+    AuthFailureLimiter,
+    JsonBodiesOnly,
+    NulFreeUrls,
+    SecurityHeaders,
+)
 from broker.config import Settings, get_settings
 from broker.db import make_engine, make_session_factory
+from broker.services.encoders import load_encoder
+from broker.services.engine import MatchEngine
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
-        app.state.engine = engine
+        app.state.db_engine = engine
         app.state.session_factory = make_session_factory(engine)
+        app.state.match_engine = MatchEngine(load_encoder(settings.encoder, settings.embedding_model))
         try:
             yield
         finally:
@@ -40,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    document_body_errors(app)
     app.include_router(health_router)
     app.include_router(api_router)
     if settings.cors_origins:
@@ -49,6 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    # Outermost last: RequestId > SecurityHeaders > AuthFailureLimit > BodySizeLimit > JsonBodiesOnly
+    # > NulFreeUrls (see broker.api.security).
+    app.add_middleware(NulFreeUrls)
+    app.add_middleware(JsonBodiesOnly)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.auth_failures = AuthFailureLimiter(
+        max_failures=settings.auth_failure_limit, window_seconds=settings.auth_failure_window_seconds
+    )
+    app.add_middleware(AuthFailureLimit, limiter=app.state.auth_failures)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestId)
     return app

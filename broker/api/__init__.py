@@ -2,15 +2,25 @@
 
 from fastapi import APIRouter
 
+from broker.api.routes.bulk import router as bulk_router
 from broker.api.routes.institutions import router as institutions_router
 from broker.api.routes.keys import router as keys_router
 from broker.api.routes.knowledge import offers_router, requests_router
 from broker.api.routes.matches import router as matches_router
 from broker.api.routes.profiles import router as profiles_router
+from broker.api.routes.ranking import router as ranking_router
 from broker.api.routes.taxonomy import router as taxonomy_router
 
 api_router = APIRouter(prefix="/api/v1")
 for _router in (
-    institutions_router, offers_router, requests_router, matches_router, keys_router, taxonomy_router, profiles_router,
+    institutions_router,
+    offers_router,
+    requests_router,
+    matches_router,
+    keys_router,
+    taxonomy_router,
+    profiles_router,
+    ranking_router,
+    bulk_router,
 ):
     api_router.include_router(_router)

@@ -5,21 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from broker.config import Settings, get_settings
+from broker.schemas.common import MAX_ID
 from broker.services import keys
+from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+def declare_write(request: Request) -> None:
+    """For GET endpoints that also write (e.g. storing proposed matches): list it before SessionDep."""
+    request.state.writes = True
+
+
+WriteIntent = Annotated[None, Depends(declare_write)]
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed when the endpoint succeeds, rolled back when it raises."""
     with request.app.state.session_factory() as session:
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS or getattr(request.state, "writes", False):
             # On SQLite take the write lock up front (see broker.db); ignored elsewhere.
             session.connection(execution_options={"sqlite_immediate": True})
         try:
@@ -30,7 +40,12 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent. FastAPI's default ("request") ends the
+# dependency after the client has its 2xx, so a crash or a failed commit would lose an
+# acknowledged write without anyone knowing.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# Every ``{..._id}`` in a path: bounded like the columns it is looked up in.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kb_...`")
@@ -48,6 +63,13 @@ def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def get_engine(request: Request) -> MatchEngine:
+    return request.app.state.match_engine  # type: ignore[no-any-return]
+
+
+EngineDep = Annotated[MatchEngine, Depends(get_engine)]
 
 
 class Paging:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -29,10 +30,17 @@ HTTP_CODES = {
 }
 
 
+class ErrorResponse(JSONResponse):
+    """Errors may quote the caller's input: an unpaired surrogate in it must not break the answer."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+
+
 def error_response(
     status: int, code: str, detail: Any, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(
+    return ErrorResponse(
         {"error": code, "detail": jsonable_encoder(detail)}, status_code=status, headers=headers
     )
 
@@ -43,6 +51,19 @@ def _validation_entries(exc: RequestValidationError) -> list[dict[str, Any]]:
         msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
         entries.append({"loc": list(err.get("loc", ())), "msg": msg, "type": err.get("type", "value_error")})
     return entries
+
+
+def _unreadable_body(exc: StarletteHTTPException) -> str | None:
+    """Why FastAPI could not parse a JSON body (its own 400 says only "error parsing the body")."""
+    if exc.status_code != 400:
+        return None
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        return "the body is not valid UTF-8"
+    if isinstance(exc.__cause__, RecursionError):
+        return "the JSON body is nested too deeply"
+    if exc.__cause__ is not None:
+        return "the body could not be read as JSON"
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -57,10 +78,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        unreadable = _unreadable_body(exc)
+        if unreadable:
+            return error_response(
+                422, "validation_error", [{"loc": ["body"], "msg": unreadable, "type": "json_invalid"}]
+            )
         code = HTTP_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, exc.detail, getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # This handler runs outside RequestId (in Starlette's outermost middleware): name the id here.
+        request_id = request.scope.get("state", {}).get("request_id")
+        log.exception(
+            "unhandled error on %s %s", request.method, request.url.path, extra={"request_id": request_id}
+        )
         return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")

@@ -11,6 +11,8 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from broker.api.logs import request_id_var
+
 log = logging.getLogger("broker.access")
 
 
@@ -90,6 +92,7 @@ class RequestId:
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
         status: dict[str, Any] = {"code": 500}
         started = time.perf_counter()
 
@@ -113,3 +116,4 @@ class RequestId:
                     }
                 )
             )
+            request_id_var.reset(token)

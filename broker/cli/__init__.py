@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broker.cli import db, keys, serve, taxonomy
+from broker.cli import data, db, keys, serve, taxonomy
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="knowledge-broker: match development knowledge."
@@ -13,3 +13,7 @@ app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(taxonomy.app, name="taxonomy")
+app.command("import")(data.import_file)
+app.command("export")(data.export_file)
+app.command("reindex")(data.reindex)
+app.add_typer(data.demo_app, name="demo")

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
 from broker.config import get_settings
 from broker.db import make_engine, make_session_factory
+from broker.matching import Encoder
+from broker.models import Role
+from broker.services.encoders import load_encoder
+from broker.services.principal import Principal
 
 
 @contextmanager
@@ -20,3 +25,25 @@ def session_scope() -> Iterator[Session]:
             session.commit()
     finally:
         engine.dispose()
+
+
+CLI_PRINCIPAL = Principal(key_id=0, name="command line", role=Role.admin)
+
+
+def configured_encoder() -> Encoder:
+    settings = get_settings()
+    return load_encoder(settings.encoder, settings.embedding_model)
+
+
+@contextmanager
+def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar driven by ``(done, total)`` callbacks."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)

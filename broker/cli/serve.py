@@ -3,6 +3,7 @@ from __future__ import annotations
 import typer
 import uvicorn
 
+from broker.api.logs import logging_config
 from broker.config import get_settings
 
 
@@ -20,4 +21,7 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        # One JSON line per request comes from broker.api.middleware.RequestId, with its request id.
+        log_config=logging_config(settings.log_level),
+        access_log=False,
     )

@@ -5,14 +5,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.models import Role
-from broker.schemas.common import StrictModel
+from broker.schemas.common import MAX_ID, StrictModel
 
 
 class ApiKeyCreate(StrictModel):
     name: str = Field(min_length=1, max_length=200)
     role: Role
     institution_id: int | None = Field(
-        default=None, ge=1, description="Required for, and only for, role=institution"
+        default=None, ge=1, le=MAX_ID, description="Required for, and only for, role=institution"
     )
     expires_at: datetime | None = None
 

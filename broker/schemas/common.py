@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
+
+# Ids and versions are 32-bit INTEGER columns: larger numbers cannot name a row, and would make the
+# database driver fail rather than answer "not found".
+MAX_ID = 2**31 - 1
 
 ExternalId = Field(
     default=None,
@@ -18,14 +23,32 @@ ExternalId = Field(
 )
 
 
+# NUL cannot be stored in PostgreSQL text, and an unpaired surrogate (valid in JSON as "\ud800")
+# cannot be encoded as UTF-8 at all: either would fail in the database driver, not as a 422.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_storable_text(value: Any) -> Any:
+    """Refuse a string, or a list of strings, holding characters no database column can keep."""
+    for item in value if isinstance(value, list) else (value,):
+        if isinstance(item, str) and UNSTORABLE_TEXT.search(item):
+            raise ValueError("text must not contain NUL characters or unpaired UTF-16 surrogates")
+    return value
+
+
 class StrictModel(BaseModel):
     """Input models reject unknown fields, so a typo is an error rather than silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return check_storable_text(value)
+
 
 class UpdateModel(StrictModel):
-    version: int = Field(ge=1, description="The version you read; a stale version gets 409")
+    version: int = Field(ge=1, le=MAX_ID, description="The version you read; a stale version gets 409")
 
 
 class TrackedRead(BaseModel):

@@ -16,7 +16,7 @@ from broker.schemas.codes import (
     SdgCodes,
     SectorCodes,
 )
-from broker.schemas.common import ExternalId, StrictModel, TrackedRead, UpdateModel
+from broker.schemas.common import MAX_ID, ExternalId, StrictModel, TrackedRead, UpdateModel
 
 MAX_USD = 100_000_000
 
@@ -31,6 +31,7 @@ class _KnowledgeCreate(StrictModel):
     institution_id: int | None = Field(
         default=None,
         ge=1,
+        le=MAX_ID,
         description="Required for broker and admin keys; an institution key posts for itself",
     )
     title: str = Field(min_length=3, max_length=300)
@@ -102,7 +103,7 @@ class OfferRead(_KnowledgeRead):
 
 class RequestCreate(_KnowledgeCreate):
     desired_outcomes: OutcomeCodes = Field(default_factory=list)
-    budget_usd: float | None = Field(default=None, ge=0, le=MAX_USD)
+    budget_usd: float | None = Field(default=None, gt=0, le=MAX_USD)
     participants: int | None = Field(default=None, ge=1, le=1000)
     timeframe_start: date | None = None
     timeframe_end: date | None = None
@@ -116,7 +117,7 @@ class RequestCreate(_KnowledgeCreate):
 
 class RequestUpdate(_KnowledgeUpdate):
     desired_outcomes: OutcomeCodes | None = None
-    budget_usd: float | None = Field(default=None, ge=0, le=MAX_USD)
+    budget_usd: float | None = Field(default=None, gt=0, le=MAX_USD)
     participants: int | None = Field(default=None, ge=1, le=1000)
     timeframe_start: date | None = None
     timeframe_end: date | None = None

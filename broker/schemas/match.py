@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.models import MatchStatus
-from broker.schemas.common import StrictModel
+from broker.schemas.common import MAX_ID, StrictModel
 
 
 class ReviewCreate(StrictModel):
@@ -13,7 +13,9 @@ class ReviewCreate(StrictModel):
         description="The decision: shortlisted, accepted, rejected (or proposed to reopen)"
     )
     note: str | None = Field(default=None, max_length=5000)
-    version: int | None = Field(default=None, ge=1, description="If given, the match version you reviewed")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="If given, the match version you reviewed"
+    )
 
 
 class ReviewRead(BaseModel):

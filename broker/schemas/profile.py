@@ -5,7 +5,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from broker.schemas.common import StrictModel
+from broker.schemas.common import MAX_ID, StrictModel
 
 FACTORS = ("semantic", "sector", "region", "modality", "language", "cost")
 
@@ -39,7 +39,9 @@ class ProfilePut(StrictModel):
     weights: Weights
     description: str | None = Field(default=None, max_length=2000)
     is_default: bool = Field(default=False, description="Make this the profile used when none is named")
-    version: int | None = Field(default=None, ge=1, description="When replacing, the version you read")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="When replacing, the version you read"
+    )
 
 
 class ProfileRead(BaseModel):

@@ -10,14 +10,22 @@ from broker.repositories import institutions as repo
 from broker.repositories.common import get_or_404
 from broker.schemas.institution import InstitutionCreate, InstitutionUpdate
 from broker.services.principal import Principal
-from broker.services.writes import apply_changes, check_version, flush
+from broker.services.writes import (
+    apply_changes,
+    bump_catalog_generation,
+    check_version,
+    flush,
+    new_external_id,
+)
 
 NULLABLE = {"contact_name", "contact_email", "website", "description"}
 
 
 def create_institution(session: Session, *, principal: Principal, data: InstitutionCreate) -> Institution:
     principal.require(Role.admin, Role.broker)
-    institution = Institution(**data.model_dump())
+    values = data.model_dump()
+    values["external_id"] = values["external_id"] or new_external_id("institution")
+    institution = Institution(**values)
     session.add(institution)
     flush(session, what="institution")
     return institution
@@ -46,6 +54,7 @@ def update_institution(
     principal.require_write_for(institution.id)
     check_version(institution, data.version, what=f"institution {institution_id}")
     apply_changes(institution, data.model_dump(exclude_unset=True, exclude={"version"}), nullable=NULLABLE)
+    bump_catalog_generation(session)  # its languages and country feed the match indexes
     flush(session, what=f"institution {institution_id}")
     return institution
 

@@ -9,11 +9,19 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from broker.errors import Conflict, InvalidInput, NotFound
+from broker.matching import Encoder
 from broker.models import Institution, KnowledgeRequest, Match, MatchReview, Offer, Role
 from broker.repositories import knowledge as repo
 from broker.schemas.knowledge import OfferCreate, OfferUpdate, RequestCreate, RequestUpdate
+from broker.services import embeddings
 from broker.services.principal import Principal
-from broker.services.writes import apply_changes, bump_catalog_generation, check_version, flush
+from broker.services.writes import (
+    apply_changes,
+    bump_catalog_generation,
+    check_version,
+    flush,
+    new_external_id,
+)
 
 Item = TypeVar("Item", Offer, KnowledgeRequest)
 
@@ -29,17 +37,35 @@ WINDOWS: dict[type, tuple[str, str]] = {
 
 
 def create_item(
-    session: Session, model: type[Item], *, principal: Principal, data: OfferCreate | RequestCreate
+    session: Session,
+    model: type[Item],
+    *,
+    principal: Principal,
+    data: OfferCreate | RequestCreate,
+    encoder: Encoder,
 ) -> Item:
     institution = _owning_institution(session, principal, data.institution_id)
-    values = data.model_dump(exclude={"institution_id"})
-    values["country"] = values["country"] or institution.country
-    values["languages"] = values["languages"] or list(institution.languages)
-    item = model(**values, institution_id=institution.id)
+    item = build_item(model, data, institution)
     item.change_seq = bump_catalog_generation(session)
     session.add(item)
     flush(session, what=LABEL[model])
+    embeddings.embed_items(session, encoder=encoder, items=[item])
     return item
+
+
+def build_item(model: type[Item], data: OfferCreate | RequestCreate, institution: Institution) -> Item:
+    """A new offer or request with the institution's country and languages as defaults."""
+    values = item_values(data, institution)
+    values["external_id"] = values["external_id"] or new_external_id(LABEL[model])
+    return model(**values, institution_id=institution.id)
+
+
+def item_values(data: OfferCreate | RequestCreate, institution: Institution) -> dict[str, Any]:
+    """The column values ``build_item`` would set, for comparing with a stored row on re-import."""
+    values = data.model_dump(exclude={"institution_id"})
+    values["country"] = values["country"] or institution.country
+    values["languages"] = values["languages"] or list(institution.languages)
+    return values
 
 
 def get_item(session: Session, model: type[Item], *, principal: Principal, item_id: int) -> Item:
@@ -71,6 +97,7 @@ def update_item(
     principal: Principal,
     item_id: int,
     data: OfferUpdate | RequestUpdate,
+    encoder: Encoder,
 ) -> Item:
     item = get_item(session, model, principal=principal, item_id=item_id)
     principal.require_write_for(item.institution_id)
@@ -90,6 +117,7 @@ def update_item(
         )
     item.change_seq = bump_catalog_generation(session)
     flush(session, what=what)
+    embeddings.embed_items(session, encoder=encoder, items=[item])  # a no-op when the text is unchanged
     return item
 
 

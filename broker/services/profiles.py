@@ -19,7 +19,9 @@ def list_profiles(session: Session) -> list[ScoringProfile]:
 def get_profile(session: Session, *, name: str | None) -> ScoringProfile:
     """The named profile, or the default one when ``name`` is None."""
     stmt = select(ScoringProfile)
-    stmt = stmt.where(ScoringProfile.name == name) if name else stmt.where(ScoringProfile.is_default.is_(True))
+    stmt = (
+        stmt.where(ScoringProfile.name == name) if name else stmt.where(ScoringProfile.is_default.is_(True))
+    )
     profile = session.scalar(stmt)
     if profile is None:
         raise NotFound(f"scoring profile {name!r} not found" if name else "no default scoring profile")
@@ -38,7 +40,10 @@ def put_profile(session: Session, *, principal: Principal, name: str, data: Prof
     profile.weights = data.weights.normalised()
     profile.description = data.description
     if data.is_default and not profile.is_default:
-        session.execute(update(ScoringProfile).values(is_default=False), execution_options={"synchronize_session": "fetch"})
+        session.execute(
+            update(ScoringProfile).values(is_default=False),
+            execution_options={"synchronize_session": "fetch"},
+        )
         profile.is_default = True
     flush(session, what=f"scoring profile {name}")
     return profile

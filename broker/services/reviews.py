@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from broker.errors import NotFound
 from broker.models import KnowledgeRequest, Match, MatchReview, Offer, Role
@@ -11,9 +12,13 @@ from broker.services.principal import Principal
 from broker.services.writes import check_version, flush
 
 
-def get_match(session: Session, *, principal: Principal, match_id: int) -> Match:
-    """Staff, brokers and admins see every match; an institution only those on its own records."""
-    match = session.get(Match, match_id)
+def get_match(session: Session, *, principal: Principal, match_id: int, lock: bool = False) -> Match:
+    """Staff, brokers and admins see every match; an institution only those on its own records.
+
+    ``lock`` takes the row for this transaction (SELECT ... FOR UPDATE on PostgreSQL; SQLite's
+    write transactions are serial already).
+    """
+    match = session.get(Match, match_id, with_for_update=lock)
     if match is None or not _may_read(session, principal, match):
         raise NotFound(f"match {match_id} not found")
     return match
@@ -21,10 +26,15 @@ def get_match(session: Session, *, principal: Principal, match_id: int) -> Match
 
 def review_match(session: Session, *, principal: Principal, match_id: int, data: ReviewCreate) -> Match:
     principal.require(Role.staff, Role.admin)
-    match = get_match(session, principal=principal, match_id=match_id)
+    # Decisions on one match queue up on its row rather than fail each other's version check: only a
+    # caller who names a version it saw may get 409.
+    match = get_match(session, principal=principal, match_id=match_id, lock=True)
     if data.version is not None:
         check_version(match, data.version, what=f"match {match_id}")
     match.status = data.status.value
+    # A decision changes the match even when the status stays: its version must move, so that a
+    # reviewer who names the version they saw cannot miss a decision taken meanwhile.
+    flag_modified(match, "status")
     review = MatchReview(
         match_id=match.id,
         status=data.status.value,

@@ -22,9 +22,14 @@ def countries(q: str | None, *, region: str | None) -> list[Country]:
     found = list(ref.countries)
     if region:
         wanted = _fold(region)
-        found = [c for c in found if any(
-            r is not None and wanted in (_fold(r.code), _fold(r.name))
-            for r in (c.region, c.sub_region, c.intermediate_region))]
+        found = [
+            c
+            for c in found
+            if any(
+                r is not None and wanted in (_fold(r.code), _fold(r.name))
+                for r in (c.region, c.sub_region, c.intermediate_region)
+            )
+        ]
     if q:
         exact = ref.country(q)
         needle = _fold(q)

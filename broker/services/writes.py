@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import select, update
@@ -13,6 +14,11 @@ from broker.errors import Conflict, InvalidInput, StaleVersion
 from broker.models import CatalogState
 
 CATALOG = "catalog"
+
+
+def new_external_id(kind: str) -> str:
+    """A stable external id for a record created without one, so exports re-import idempotently."""
+    return f"{kind}-{uuid.uuid4().hex[:16]}"
 
 
 def check_version(item: Any, seen: int, *, what: str) -> None:

@@ -9,8 +9,12 @@ import sys
 from sqlalchemy import select
 
 from broker.db import make_engine, make_session_factory
-from broker.models import ApiKey
+from broker.models import ApiKey, Role
 from broker.services.keys import hash_key
+from broker.services.principal import Principal
+
+
+CLI_LIKE = Principal(key_id=0, name="test", role=Role.admin)
 
 
 def broker(url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from broker.api.deps import CurrentPrincipal, PagingDep, SessionDep
+from broker.api.deps import CurrentPrincipal, PagingDep, RowId, SessionDep
 from broker.api.responses import errors
 from broker.models import InstitutionKind
 from broker.schemas.common import Page
@@ -45,14 +45,14 @@ def list_institutions(
 
 
 @router.get("/{institution_id}", responses=errors(404))
-def get_institution(institution_id: int, session: SessionDep, _: CurrentPrincipal) -> InstitutionRead:
+def get_institution(institution_id: RowId, session: SessionDep, _: CurrentPrincipal) -> InstitutionRead:
     """One institution."""
     return InstitutionRead.model_validate(service.get_institution(session, institution_id=institution_id))
 
 
 @router.patch("/{institution_id}", responses=errors(403, 404, 409))
 def update_institution(
-    institution_id: int, body: InstitutionUpdate, session: SessionDep, principal: CurrentPrincipal
+    institution_id: RowId, body: InstitutionUpdate, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionRead:
     """Change an institution; send the version you read."""
     institution = service.update_institution(
@@ -62,7 +62,7 @@ def update_institution(
 
 
 @router.delete("/{institution_id}", status_code=204, responses=errors(403, 404, 409))
-def delete_institution(institution_id: int, session: SessionDep, principal: CurrentPrincipal) -> Response:
+def delete_institution(institution_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Delete an institution that has no offers, requests or keys left (admin, broker)."""
     service.delete_institution(session, principal=principal, institution_id=institution_id)
     return Response(status_code=204)

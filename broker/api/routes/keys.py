@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from broker.api.deps import CurrentPrincipal, SessionDep
+from broker.api.deps import CurrentPrincipal, RowId, SessionDep
 from broker.api.responses import errors
 from broker.models import Role
 from broker.schemas.api_key import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Me
@@ -44,7 +44,7 @@ def list_keys(session: SessionDep, principal: CurrentPrincipal) -> list[ApiKeyRe
 
 
 @router.delete("/keys/{key_id}", responses=errors(403, 404))
-def revoke_key(key_id: int, session: SessionDep, principal: CurrentPrincipal) -> ApiKeyRead:
+def revoke_key(key_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> ApiKeyRead:
     """Revoke a key at once (admin); the row stays for the audit trail."""
     principal.require(Role.admin)
     return ApiKeyRead.model_validate(service.revoke_key(session, key_id=key_id))

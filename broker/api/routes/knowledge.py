@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
-from broker.api.deps import CurrentPrincipal, PagingDep, SessionDep
+from broker.api.deps import CurrentPrincipal, EngineDep, PagingDep, RowId, SessionDep
 from broker.api.responses import errors
 from broker.models import KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.repositories.knowledge import KnowledgeFilters
-from broker.schemas.common import Page
+from broker.schemas.common import MAX_ID, Page
 from broker.schemas.knowledge import (
     OfferCreate,
     OfferRead,
@@ -39,8 +39,13 @@ def knowledge_router(
     router = APIRouter(prefix=f"/{plural}", tags=[plural])
 
     @router.post("", status_code=201, responses=errors(403, 409), summary=f"Create {noun}")
-    def create_item(body: create, session: SessionDep, principal: CurrentPrincipal) -> read:  # type: ignore[valid-type]
-        item = service.create_item(session, model, principal=principal, data=body)
+    def create_item(
+        body: create,  # type: ignore[valid-type]
+        session: SessionDep,
+        principal: CurrentPrincipal,
+        engine: EngineDep,
+    ) -> read:  # type: ignore[valid-type]
+        item = service.create_item(session, model, principal=principal, data=body, encoder=engine.encoder)
         return read.model_validate(item)
 
     @router.get("", responses=errors(), summary=f"List {plural}")
@@ -52,7 +57,7 @@ def knowledge_router(
         sector: Annotated[str | None, Query(max_length=5, description="DAC 5-digit code")] = None,
         modality: Annotated[str | None, Query(max_length=40)] = None,
         status: Annotated[status | None, Query()] = None,  # type: ignore[valid-type]
-        institution_id: Annotated[int | None, Query(ge=1)] = None,
+        institution_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
         q: Annotated[str | None, Query(max_length=200, description="Words in title or description")] = None,
     ) -> Page[read]:  # type: ignore[valid-type]
         filters = KnowledgeFilters(
@@ -74,21 +79,24 @@ def knowledge_router(
         )
 
     @router.get("/{item_id}", responses=errors(404), summary=f"Get one {noun}")
-    def get_item(item_id: int, session: SessionDep, principal: CurrentPrincipal) -> read:  # type: ignore[valid-type]
+    def get_item(item_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> read:  # type: ignore[valid-type]
         return read.model_validate(service.get_item(session, model, principal=principal, item_id=item_id))
 
     @router.patch("/{item_id}", responses=errors(403, 404, 409), summary=f"Change {noun}")
     def update_item(
-        item_id: int,
+        item_id: RowId,
         body: update,  # type: ignore[valid-type]
         session: SessionDep,
         principal: CurrentPrincipal,
+        engine: EngineDep,
     ) -> read:  # type: ignore[valid-type]
-        item = service.update_item(session, model, principal=principal, item_id=item_id, data=body)
+        item = service.update_item(
+            session, model, principal=principal, item_id=item_id, data=body, encoder=engine.encoder
+        )
         return read.model_validate(item)
 
     @router.delete("/{item_id}", status_code=204, responses=errors(403, 404, 409), summary=f"Delete {noun}")
-    def delete_item(item_id: int, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    def delete_item(item_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> Response:
         service.delete_item(session, model, principal=principal, item_id=item_id)
         return Response(status_code=204)
 

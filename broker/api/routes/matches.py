@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from broker.api.deps import CurrentPrincipal, SessionDep
+from broker.api.deps import CurrentPrincipal, RowId, SessionDep
 from broker.api.responses import errors
 from broker.schemas.match import MatchRead, ReviewCreate
 from broker.services import reviews as service
@@ -11,14 +11,14 @@ router = APIRouter(prefix="/matches", tags=["matches"])
 
 
 @router.get("/{match_id}", responses=errors(404))
-def get_match(match_id: int, session: SessionDep, principal: CurrentPrincipal) -> MatchRead:
+def get_match(match_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> MatchRead:
     """One proposed match with its full review history."""
     return MatchRead.model_validate(service.get_match(session, principal=principal, match_id=match_id))
 
 
 @router.post("/{match_id}/reviews", status_code=201, responses=errors(403, 404, 409))
 def review_match(
-    match_id: int, body: ReviewCreate, session: SessionDep, principal: CurrentPrincipal
+    match_id: RowId, body: ReviewCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> MatchRead:
     """Shortlist, accept or reject a match with a note (staff, admin); the decision joins its history."""
     match = service.review_match(session, principal=principal, match_id=match_id, data=body)

@@ -26,6 +26,8 @@ def get_profile(name: ProfileName, session: SessionDep, _: CurrentPrincipal) -> 
 
 
 @router.put("/{name}", responses=errors(403, 409))
-def put_profile(name: ProfileName, body: ProfilePut, session: SessionDep, principal: CurrentPrincipal) -> ProfileRead:
+def put_profile(
+    name: ProfileName, body: ProfilePut, session: SessionDep, principal: CurrentPrincipal
+) -> ProfileRead:
     """Create or replace a scoring profile (staff, admin); weights are normalised to sum to 1."""
     return ProfileRead.model_validate(service.put_profile(session, principal=principal, name=name, data=body))

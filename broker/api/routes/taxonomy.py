@@ -41,7 +41,8 @@ def list_sdgs(_: CurrentPrincipal) -> CodeList[SdgRead]:
 
 @router.get("/countries", responses=errors())
 def list_countries(
-    _: CurrentPrincipal, q: Search = None,
+    _: CurrentPrincipal,
+    q: Search = None,
     region: Annotated[str | None, Query(max_length=100, description="M49 region code or name")] = None,
 ) -> CodeList[CountryRead]:
     """Countries and territories with their M49 regions, income level, capital and languages."""
@@ -81,8 +82,17 @@ def list_outcomes(_: CurrentPrincipal) -> CodeList[OutcomeRead]:
 
 def _country(c: Country) -> CountryRead:
     return CountryRead(
-        alpha3=c.alpha3, alpha2=c.alpha2, name=c.name, region=c.region.name, sub_region=c.sub_region.name,
+        alpha3=c.alpha3,
+        alpha2=c.alpha2,
+        name=c.name,
+        region=c.region.name,
+        sub_region=c.sub_region.name,
         intermediate_region=c.intermediate_region.name if c.intermediate_region else None,
-        income_level=c.income_level, capital=c.capital, capital_lat=c.capital_lat, capital_lon=c.capital_lon,
-        languages=list(c.languages), timezone=c.timezone, utc_offset_hours=c.utc_offset_hours,
+        income_level=c.income_level,
+        capital=c.capital,
+        capital_lat=c.capital_lat,
+        capital_lon=c.capital_lon,
+        languages=list(c.languages),
+        timezone=c.timezone,
+        utc_offset_hours=c.utc_offset_hours,
     )

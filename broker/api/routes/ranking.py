@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from broker.api.deps import CurrentPrincipal, EngineDep, RowId, SessionDep, WriteIntent
+from broker.api.responses import errors
+from broker.schemas.ranking import ExploreRequest, RankedList
+from broker.services import matching as service
+
+router = APIRouter(tags=["matching"])
+Limit = Annotated[int, Query(ge=1, le=100, description="How many matches")]
+Profile = Annotated[
+    str | None, Query(max_length=80, description="Scoring profile (default: the default one)")
+]
+PerInstitution = Annotated[int, Query(ge=1, le=100, description="At most this many offers per institution")]
+
+
+@router.get("/requests/{request_id}/matches", responses=errors(403, 404))
+def matches_for_request(
+    _: WriteIntent,
+    request_id: RowId,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    engine: EngineDep,
+    limit: Limit = 10,
+    profile: Profile = None,
+    per_institution: PerInstitution = 2,
+) -> RankedList:
+    """Ranked offers for a request, each with factor values, estimated cost and reasons; stored for review."""
+    return service.matches_for_request(
+        session,
+        engine=engine,
+        principal=principal,
+        request_id=request_id,
+        limit=limit,
+        profile=profile,
+        per_institution=per_institution,
+    )
+
+
+@router.get("/offers/{offer_id}/matches", responses=errors(403, 404))
+def matches_for_offer(
+    offer_id: RowId,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    engine: EngineDep,
+    limit: Limit = 10,
+    profile: Profile = None,
+    per_institution: PerInstitution = 2,
+) -> RankedList:
+    """Ranked open requests an offer could serve (the supply side looking for demand)."""
+    return service.requests_for_offer(
+        session,
+        engine=engine,
+        principal=principal,
+        offer_id=offer_id,
+        limit=limit,
+        profile=profile,
+        per_institution=per_institution,
+    )
+
+
+@router.post("/match", responses=errors(404))
+def explore(
+    body: ExploreRequest,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    engine: EngineDep,
+    limit: Limit = 10,
+    profile: Profile = None,
+    per_institution: PerInstitution = 2,
+) -> RankedList:
+    """Rank offers for a request that is not stored (a broker exploring); nothing is written."""
+    return service.explore(
+        session,
+        engine=engine,
+        principal=principal,
+        data=body,
+        limit=limit,
+        profile=profile,
+        per_institution=per_institution,
+    )

@@ -1,0 +1,136 @@
+"""Data commands: import, export, demo corpus, re-embedding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from sqlalchemy import select
+
+from broker.cli.common import CLI_PRINCIPAL, configured_encoder, progress_bar, session_scope
+from broker.errors import BrokerError
+from broker.models import KnowledgeRequest, Offer
+from broker.schemas.bulk import ImportReport
+from broker.services import embeddings
+from broker.services.bulk import demo, exports, formats, imports
+from broker.services.writes import bump_catalog_generation
+
+demo_app = typer.Typer(no_args_is_help=True, help="The demo corpus (data/demo).")
+
+
+def import_file(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, JSON or NDJSON file"),
+    kind: str | None = typer.Option(
+        None, help="institutions, offers or requests (default: from the file name)"
+    ),
+    fmt: formats.Format | None = typer.Option(None, "--format", help="Default: from the file extension"),
+    partial: bool = typer.Option(False, help="Import the good rows even if some are bad"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Import institutions, offers or requests; all or nothing unless --partial."""
+    try:
+        records = formats.parse(
+            path.read_text(encoding="utf-8"),
+            fmt or formats.guess_format(path.name),
+            kind or formats.guess_kind(path.name),
+        )
+        with session_scope() as session, progress_bar("embedding") as progress:
+            report = imports.import_records(
+                session,
+                principal=CLI_PRINCIPAL,
+                records=records,
+                encoder=configured_encoder(),
+                partial=partial,
+                progress=progress,
+            )
+    except BrokerError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    except UnicodeDecodeError:
+        typer.echo("error: the file is not UTF-8 text", err=True)
+        raise typer.Exit(2) from None
+    _print_report(report, as_json)
+    if report.problems and not report.applied:
+        raise typer.Exit(1)
+
+
+def export_file(
+    kind: str = typer.Option(..., help="institutions, offers or requests"),
+    fmt: formats.Format = typer.Option(formats.Format.json, "--format"),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="File to write (default: standard output)"
+    ),
+) -> None:
+    """Export records in the same formats the importer reads."""
+    if kind not in formats.KINDS:
+        typer.echo(f"error: kind must be one of {', '.join(formats.KINDS)}", err=True)
+        raise typer.Exit(2)
+    with session_scope() as session:
+        text = exports.export_records(session, principal=CLI_PRINCIPAL, kind=kind, fmt=fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)
+
+
+def reindex(batch_size: int = typer.Option(64, min=1, help="Texts per encoder call")) -> None:
+    """Embed every offer and request with the configured model (after a model change); skips stored ones."""
+    encoder = configured_encoder()
+    with session_scope() as session:
+        items = [*session.scalars(select(Offer)), *session.scalars(select(KnowledgeRequest))]
+        with progress_bar(f"embedding with {encoder.model_id}") as progress:
+            embeddings.ensure_vectors(
+                session,
+                encoder=encoder,
+                texts=[embeddings.item_text(i) for i in items],
+                batch_size=batch_size,
+                progress=progress,
+            )
+        bump_catalog_generation(session)
+    typer.echo(f"{len(items)} offers and requests have embeddings under {encoder.model_id}")
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: bool = typer.Option(False, help="Only if the database has no institutions yet"),
+) -> None:
+    """Load the demo corpus (idempotent)."""
+    with session_scope() as session:
+        if if_empty and demo.has_data(session):
+            typer.echo("the database has data already; demo corpus not loaded")
+            return
+        with progress_bar("embedding the demo corpus") as progress:
+            report = demo.load_demo(
+                session, principal=CLI_PRINCIPAL, encoder=configured_encoder(), progress=progress
+            )
+    _print_report(report, as_json=False)
+
+
+@demo_app.command("reset")
+def demo_reset() -> None:
+    """Delete the demo records (with their matches and reviews) and load them afresh."""
+    with session_scope() as session:
+        demo.remove_demo(session)
+        with progress_bar("embedding the demo corpus") as progress:
+            report = demo.load_demo(
+                session, principal=CLI_PRINCIPAL, encoder=configured_encoder(), progress=progress
+            )
+    _print_report(report, as_json=False)
+
+
+def _print_report(report: ImportReport, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(), indent=2))
+        return
+    for outcome in ("created", "updated", "unchanged"):
+        counts = getattr(report, outcome)
+        if counts:
+            typer.echo(f"{outcome}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    for p in report.problems:
+        typer.echo(f"{p.kind} line {p.line} ({p.external_id or '-'}): {p.field}: {p.reason}", err=True)
+    if report.problems and not report.applied:
+        typer.echo(
+            f"{len(report.problems)} problems; nothing was imported (use --partial to import the good rows)",
+            err=True,
+        )

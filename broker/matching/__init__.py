@@ -1,0 +1,99 @@
+"""The matching core: numpy in, numpy out.
+
+Requests (demand) and offers (supply) arrive as dataclasses of plain arrays with integer codes
+(``arrays``), the reference code lists as lookup tables (``tables``). ``score_pairs`` computes six
+factors in [0, 1] for every pair in one vectorised pass (``factors``, ``choice``, ``cost``) and
+combines them with normalised ``Weights``; ``rank`` picks the best eligible candidates with a
+deterministic tie-break and a per-institution cap; ``explain`` turns a ranked pair into reasons.
+``OfferIndex`` keeps the offers in memory as contiguous arrays. No web, database or settings imports.
+"""
+
+from broker.matching.arrays import (
+    ALL_MODALITIES,
+    N_MODALITIES,
+    DemandArrays,
+    SupplyArrays,
+    build_demand,
+    build_supply,
+    language_bits,
+    modality_mask,
+    modality_masks,
+    pad_codes,
+)
+from broker.matching.choice import ModalityChoice, choose_modality, offered_slots
+from broker.matching.cost import CostParams, airfare_usd, cost_fit, estimate_exchange_cost, pair_distance_km
+from broker.matching.encoder import (
+    DEFAULT_MODEL_ID,
+    Encoder,
+    HashingEncoder,
+    SentenceTransformerEncoder,
+    default_model_path,
+)
+from broker.matching.explain import MatchEvidence, NameTables, explain_match, match_evidence
+from broker.matching.factors import (
+    FactorParams,
+    cosine_similarity,
+    language_fit,
+    region_fit,
+    sector_fit,
+    semantic_fit,
+    shares_language,
+)
+from broker.matching.index import OfferIndex, OfferRecord, SearchResult
+from broker.matching.results import FACTORS, RankedMatch, ScoredCandidates, ranked_matches
+from broker.matching.scoring import Weights, rank, score_pairs
+from broker.matching.tables import CountryTables, MatchTables, ModalityTables, SectorTables
+from broker.matching.text import embedding_text, text_hash
+
+__all__ = [
+    "ALL_MODALITIES",
+    "DEFAULT_MODEL_ID",
+    "FACTORS",
+    "N_MODALITIES",
+    "CostParams",
+    "CountryTables",
+    "DemandArrays",
+    "Encoder",
+    "FactorParams",
+    "HashingEncoder",
+    "MatchEvidence",
+    "MatchTables",
+    "ModalityChoice",
+    "ModalityTables",
+    "NameTables",
+    "OfferIndex",
+    "OfferRecord",
+    "RankedMatch",
+    "ScoredCandidates",
+    "SearchResult",
+    "SectorTables",
+    "SentenceTransformerEncoder",
+    "SupplyArrays",
+    "Weights",
+    "airfare_usd",
+    "build_demand",
+    "build_supply",
+    "choose_modality",
+    "cosine_similarity",
+    "cost_fit",
+    "default_model_path",
+    "embedding_text",
+    "estimate_exchange_cost",
+    "explain_match",
+    "language_bits",
+    "language_fit",
+    "match_evidence",
+    "modality_mask",
+    "modality_masks",
+    "offered_slots",
+    "pad_codes",
+    "pair_distance_km",
+    "rank",
+    "ranked_matches",
+    "region_fit",
+    "score_pairs",
+    "sector_fit",
+    "semantic_fit",
+    "shares_language",
+    "text_hash",
+]

@@ -1,0 +1,299 @@
+"""An in-memory index of the offers as contiguous arrays, kept up to date on every write.
+
+Rows live in ``[0, len)`` of over-allocated arrays (capacity doubles when full); removing an offer
+moves the last row into its place, so the live rows stay contiguous and scoring reads them as
+zero-copy views. Row order is therefore arbitrary: ranking breaks ties by offer id, never by row.
+
+Request-independent offer quantities (modality index rows, language bitsets) are computed here once.
+
+Not thread-safe: serialise writes with searches (e.g. one lock), since a search reads views of the
+same buffers that writes modify.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from broker.matching.arrays import (
+    N_MODALITIES,
+    DemandArrays,
+    SupplyArrays,
+    language_bits,
+    language_words,
+    modality_mask,
+)
+from broker.matching.choice import POPCOUNT, SLOTS, SlotArray
+from broker.matching.cost import CostParams
+from broker.matching.factors import FactorParams
+from broker.matching.results import RankedMatch, ScoredCandidates, ranked_matches
+from broker.matching.scoring import Weights, rank, score_pairs
+from broker.matching.tables import MatchTables
+
+
+@dataclass(frozen=True)
+class OfferRecord:
+    """One offer, encoded: everything the matching core needs about it.
+
+    Attributes:
+        offer_id: Stable unique id (also the ranking tie-break).
+        institution_id: Offering institution (diversity cap, own-institution filter).
+        embedding: (dim,) unit-norm embedding of the offer's text.
+        sectors: Sector indexes.
+        country: Country index of the offering institution, -1 unknown.
+        modalities: Offered modality indexes, at least one.
+        languages: Language indexes of the offer and its institution.
+        cost_usd: Stated delivery cost in USD, >= 0, or None.
+        valid_until: Expiry as POSIX seconds (``math.inf`` for none), for the caller's eligibility mask.
+    """
+
+    offer_id: int
+    institution_id: int
+    embedding: ArrayLike
+    sectors: Sequence[int]
+    country: int
+    modalities: Sequence[int]
+    languages: Sequence[int]
+    cost_usd: float | None = None
+    valid_until: float = math.inf
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SearchResult:
+    """Scores of all indexed offers for one request, and the ranked selection."""
+
+    scored: ScoredCandidates
+    positions: NDArray[np.intp]
+    matches: list[RankedMatch]
+
+
+class OfferIndex:
+    """Contiguous supply arrays of the offers, addressable by offer id."""
+
+    def __init__(self, *, dim: int, n_languages: int, sector_width: int = 4, capacity: int = 1024) -> None:
+        """Create an empty index.
+
+        Args:
+            dim: Embedding dimension (384 for all-MiniLM-L6-v2).
+            n_languages: Size of the language vocabulary.
+            sector_width: Initial sector columns; grows when an offer lists more sectors.
+            capacity: Initial number of rows allocated.
+        """
+        self.dim, self.n_languages = dim, n_languages
+        self._size = 0
+        self._position: dict[int, int] = {}
+        self._width_counts = np.zeros(N_MODALITIES + 1, dtype=np.int64)  # live rows per modality count
+        # name -> (dtype, fill, trailing shape); every array has one row per offer
+        self._spec: dict[str, tuple[type[np.generic], float, tuple[int, ...]]] = {
+            "embedding": (np.float32, 0.0, (dim,)),
+            "sectors": (np.intp, -1, (max(1, sector_width),)),
+            "country": (np.intp, -1, ()),
+            "modalities": (np.uint16, 0, ()),
+            "languages": (np.uint64, 0, (language_words(n_languages),)),
+            "cost_usd": (np.float64, np.nan, ()),
+            "ids": (np.int64, 0, ()),
+            "institution_ids": (np.int64, 0, ()),
+            "valid_until": (np.float64, np.inf, ()),
+        }
+        self._rows: dict[str, NDArray[Any]] = {}
+        self._slots_by_column = np.zeros((N_MODALITIES, 0), dtype=np.intp)  # column-major: contiguous slots
+        self._grow(max(1, capacity))
+
+    @classmethod
+    def from_supply(
+        cls,
+        supply: SupplyArrays,
+        *,
+        ids: NDArray[np.integer],
+        institution_ids: NDArray[np.integer],
+        n_languages: int,
+        valid_until: NDArray[np.floating] | None = None,
+    ) -> OfferIndex:
+        """Bulk-build an index (e.g. at start-up) from already encoded offers.
+
+        Args:
+            supply: n offers.
+            ids: (n,) unique offer ids.
+            institution_ids: (n,) offering institution ids.
+            n_languages: Size of the language vocabulary.
+            valid_until: (n,) expiry as POSIX seconds, inf for none; None = no expiry.
+
+        Returns:
+            An index holding the n offers in the given order.
+        """
+        supply.validate()
+        n = len(supply)
+        if len(set(np.asarray(ids).tolist())) != n:
+            raise ValueError("offer ids must be unique")
+        dim, width = supply.embedding.shape[1], supply.sectors.shape[1]
+        index = cls(dim=dim, n_languages=n_languages, sector_width=width, capacity=n)
+        columns = {
+            "ids": ids,
+            "institution_ids": institution_ids,
+            "valid_until": np.inf if valid_until is None else valid_until,
+        }
+        for name in index._rows:
+            index._rows[name][:n] = columns[name] if name in columns else getattr(supply, name)
+        index._slots_by_column[:, :n] = SLOTS[supply.modalities].T
+        index._width_counts += np.bincount(POPCOUNT[supply.modalities], minlength=N_MODALITIES + 1)
+        index._position = {offer_id: row for row, offer_id in enumerate(np.asarray(ids).tolist())}
+        index._size = n
+        return index
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __contains__(self, offer_id: object) -> bool:
+        return offer_id in self._position
+
+    def position(self, offer_id: int) -> int:
+        """Current row of an offer (changes when other offers are removed); KeyError if absent."""
+        return self._position[offer_id]
+
+    @property
+    def ids(self) -> NDArray[np.int64]:
+        """(n,) offer ids of the live rows (a view)."""
+        return self._rows["ids"][: self._size]
+
+    @property
+    def institution_ids(self) -> NDArray[np.int64]:
+        """(n,) offering institution ids of the live rows (a view)."""
+        return self._rows["institution_ids"][: self._size]
+
+    @property
+    def valid_until(self) -> NDArray[np.float64]:
+        """(n,) expiry of the live rows as POSIX seconds, inf for none (a view)."""
+        return self._rows["valid_until"][: self._size]
+
+    def supply(self) -> SupplyArrays:
+        """The live rows as ``SupplyArrays`` (zero-copy views; invalidated by the next write)."""
+        n, rows = self._size, self._rows
+        return SupplyArrays(
+            embedding=rows["embedding"][:n],
+            sectors=rows["sectors"][:n],
+            country=rows["country"][:n],
+            modalities=rows["modalities"][:n],
+            languages=rows["languages"][:n],
+            cost_usd=rows["cost_usd"][:n],
+        )
+
+    def slots(self) -> SlotArray:
+        """(n, k) offered modality indexes padded with 14 (``offered_slots`` of the live rows)."""
+        width = max(1, int(np.flatnonzero(self._width_counts)[-1:].max(initial=0)))
+        return self._slots_by_column[:width, : self._size].T
+
+    def upsert(self, record: OfferRecord) -> None:
+        """Add an offer, or replace it if its id is already indexed.
+
+        Raises:
+            ValueError: The record is malformed (embedding shape, no modality, negative cost, codes);
+                the index is then unchanged.
+        """
+        embedding = np.asarray(record.embedding, dtype=np.float32)
+        if embedding.shape != (self.dim,) or not np.all(np.isfinite(embedding)):
+            raise ValueError(f"embedding must be {self.dim} finite floats")
+        mask = modality_mask(record.modalities)
+        cost = np.nan if record.cost_usd is None else float(record.cost_usd)
+        if mask == 0 or cost < 0 or min(record.sectors, default=0) < 0:
+            raise ValueError("an offer needs a modality, a cost >= 0 (or None) and sector indexes >= 0")
+        languages = language_bits([record.languages], self.n_languages)[0]
+        sectors = np.full(max(len(record.sectors), self._rows["sectors"].shape[1]), -1, dtype=np.intp)
+        sectors[: len(record.sectors)] = record.sectors
+        row = self._position.get(record.offer_id)
+        if row is None:
+            row = self._size
+            if row == len(self._rows["ids"]):
+                self._grow(2 * row)
+            self._size += 1
+            self._position[record.offer_id] = row
+        else:
+            self._width_counts[POPCOUNT[self._rows["modalities"][row]]] -= 1
+        if len(sectors) > self._rows["sectors"].shape[1]:
+            self._spec["sectors"] = (np.intp, -1, (len(sectors),))
+            self._grow(len(self._rows["ids"]))
+        values = {"embedding": embedding, "sectors": sectors, "country": record.country, "modalities": mask,
+                  "languages": languages, "cost_usd": cost, "ids": record.offer_id,
+                  "institution_ids": record.institution_id, "valid_until": record.valid_until}  # fmt: skip
+        for name, value in values.items():
+            self._rows[name][row] = value
+        self._slots_by_column[:, row] = SLOTS[mask]
+        self._width_counts[POPCOUNT[mask]] += 1
+
+    def remove(self, offer_id: int) -> None:
+        """Remove an offer; the last row moves into its place.
+
+        Raises:
+            KeyError: The offer is not indexed.
+        """
+        row = self._position.pop(offer_id)
+        last = self._size - 1
+        self._width_counts[POPCOUNT[self._rows["modalities"][row]]] -= 1
+        if row != last:
+            for array in self._rows.values():
+                array[row] = array[last]
+            self._slots_by_column[:, row] = self._slots_by_column[:, last]
+            self._position[int(self._rows["ids"][row])] = row
+        self._size = last
+
+    def search(
+        self,
+        demand: DemandArrays,
+        tables: MatchTables,
+        *,
+        weights: Weights | None = None,
+        params: FactorParams | None = None,
+        cost_params: CostParams | None = None,
+        eligible: NDArray[np.bool_] | None = None,
+        limit: int = 10,
+        per_institution: int | None = 2,
+    ) -> SearchResult:
+        """Score every indexed offer for one request and rank them.
+
+        Args:
+            demand: One request (1 row).
+            tables: Lookup tables.
+            weights: Factor weights.
+            params: Levels of the non-cost factors.
+            cost_params: Cost constants.
+            eligible: (n,) bool hard filter aligned with the rows (see ``ids``); None = all.
+            limit: Maximum number of matches.
+            per_institution: Maximum matches per offering institution; None = no cap.
+
+        Returns:
+            All scores, the ranked row positions and the ranked matches.
+        """
+        scored = score_pairs(demand, self.supply(), tables, weights, params, cost_params, slots=self.slots())
+        ids, institutions = self.ids, self.institution_ids
+        cap = per_institution
+        positions = rank(
+            scored.scores,
+            ids=ids,
+            institution_ids=institutions,
+            eligible=eligible,
+            limit=limit,
+            per_institution=cap,
+        )
+        return SearchResult(scored, positions, ranked_matches(scored, positions, self.ids))
+
+    def _grow(self, capacity: int) -> None:
+        """Reallocate every array to ``capacity`` rows (and the current sector width), keeping live rows."""
+        n = self._size
+        for name, (dtype, fill, shape) in self._spec.items():
+            old = self._rows.get(name)
+            if old is not None and old.shape == (capacity, *shape):
+                continue
+            new = np.full((capacity, *shape), fill, dtype=dtype)
+            if old is not None and old.ndim == 1:
+                new[:n] = old[:n]
+            elif old is not None:
+                new[:n, : old.shape[1]] = old[:n]
+            self._rows[name] = new
+        if self._slots_by_column.shape[1] != capacity:
+            slots = np.full((N_MODALITIES, capacity), N_MODALITIES, dtype=np.intp)
+            slots[:, :n] = self._slots_by_column[:, :n]
+            self._slots_by_column = slots

@@ -1,0 +1,97 @@
+"""Result types of the matching core: scored candidates and ranked matches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from broker.matching.arrays import FloatArray
+
+FACTORS: tuple[str, ...] = ("semantic", "sector", "region", "modality", "language", "cost")
+SEMANTIC, SECTOR, REGION, MODALITY, LANGUAGE, COST = range(len(FACTORS))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScoredCandidates:
+    """Scores of n pairs and everything needed to explain them.
+
+    Attributes:
+        scores: (n,) float64 weighted score in [0, 1].
+        components: (6, n) float64 factor values in [0, 1], rows in ``FACTORS`` order.
+        weights: (6,) float64 normalised weights used.
+        cosine: (n,) float64 raw embedding cosine in [-1, 1].
+        estimated_cost_usd: (n,) float64 estimated exchange cost in USD.
+        modality: (n,) intp chosen modality index in [0, 14).
+        shared_language: (n,) bool whether the pair shares a working language.
+    """
+
+    scores: FloatArray
+    components: FloatArray
+    weights: FloatArray
+    cosine: FloatArray
+    estimated_cost_usd: FloatArray
+    modality: NDArray[np.intp]
+    shared_language: NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+
+@dataclass(frozen=True, slots=True)
+class RankedMatch:
+    """One ranked candidate, ready to be stored or shown.
+
+    Attributes:
+        rank: 1-based position in the ranking.
+        position: Row of the candidate in the scored side's arrays.
+        id: The candidate's id (offer id or request id).
+        score: Weighted score in [0, 1].
+        components: Factor values in [0, 1] by factor name.
+        contributions: Weight x factor by factor name; they sum to ``score``.
+        cosine: Raw embedding cosine in [-1, 1].
+        estimated_cost_usd: Estimated exchange cost in USD.
+        modality: Chosen modality index in [0, 14).
+    """
+
+    rank: int
+    position: int
+    id: int
+    score: float
+    components: dict[str, float]
+    contributions: dict[str, float]
+    cosine: float
+    estimated_cost_usd: float
+    modality: int
+
+
+def ranked_matches(
+    scored: ScoredCandidates, positions: NDArray[np.intp], ids: NDArray[np.integer]
+) -> list[RankedMatch]:
+    """Materialise ranked positions (from ``rank``) as ``RankedMatch`` objects.
+
+    Args:
+        scored: The scores of all candidates.
+        positions: (k,) positions, best first.
+        ids: (n,) ids of all candidates.
+
+    Returns:
+        k matches with ``rank`` 1..k.
+    """
+    components = scored.components[:, positions]
+    contributions = scored.weights[:, None] * components
+    return [
+        RankedMatch(
+            rank=i + 1,
+            position=int(p),
+            id=int(ids[p]),
+            score=float(scored.scores[p]),
+            components=dict(zip(FACTORS, components[:, i].tolist(), strict=True)),
+            contributions=dict(zip(FACTORS, contributions[:, i].tolist(), strict=True)),
+            cosine=float(scored.cosine[p]),
+            estimated_cost_usd=float(scored.estimated_cost_usd[p]),
+            modality=int(scored.modality[p]),
+        )
+        for i, p in enumerate(positions.tolist())
+    ]

@@ -1,0 +1,46 @@
+"""Ranked match lists: what the matcher proposes and why."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from broker.models import MatchStatus
+from broker.schemas.codes import CountryCode, LanguageCodes, ModalityCodes, SectorCodes
+from broker.schemas.common import MAX_ID, StrictModel
+
+
+class RankedItem(BaseModel):
+    id: int | None = Field(description="The stored match's id (null for an exploratory ranking)")
+    request_id: int | None
+    offer_id: int | None
+    rank: int | None
+    score: float = Field(ge=0, le=1)
+    components: dict[str, float] = Field(description="Each factor's value in [0, 1]")
+    contributions: dict[str, float] = Field(description="Weight x factor; they sum to the score")
+    estimated_cost_usd: float | None = Field(description="Estimated cost of one exchange for this pair")
+    modality: str | None = Field(description="The modality the cost estimate assumes")
+    reasons: list[str]
+    status: MatchStatus | None = Field(description="Review status of the stored match")
+
+
+class RankedList(BaseModel):
+    items: list[RankedItem]
+    profile: str
+    model_id: str
+    recomputed: bool = Field(description="False when stored matches are shown (the request is not open)")
+
+
+class ExploreRequest(StrictModel):
+    """A request that is not stored: a broker exploring what the catalogue could offer."""
+
+    institution_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="Excludes its own offers, adds its languages"
+    )
+    title: str = Field(min_length=3, max_length=300)
+    description: str = Field(min_length=10, max_length=20_000)
+    sectors: SectorCodes = Field(default_factory=list)
+    country: CountryCode
+    modalities: ModalityCodes = Field(default_factory=list)
+    languages: LanguageCodes = Field(default_factory=list)
+    budget_usd: float | None = Field(default=None, gt=0, le=100_000_000)
+    participants: int | None = Field(default=None, ge=1, le=1000)

@@ -1,0 +1,130 @@
+"""Reading and writing CSV, JSON and NDJSON records, with the line each record came from."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from broker.errors import InvalidInput
+
+KINDS = ("institutions", "offers", "requests")
+LIST_FIELDS = {"languages", "sectors", "sdgs", "modalities", "desired_outcomes"}
+
+
+class Format(StrEnum):
+    csv = "csv"
+    json = "json"
+    ndjson = "ndjson"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    kind: str
+    line: int
+    values: dict[str, Any]
+
+
+def guess_format(filename: str) -> Format:
+    for suffix, fmt in (
+        (".ndjson", Format.ndjson),
+        (".jsonl", Format.ndjson),
+        (".json", Format.json),
+        (".csv", Format.csv),
+    ):
+        if filename.lower().endswith(suffix):
+            return fmt
+    raise InvalidInput(f"cannot tell the format of {filename!r}: use .csv, .json or .ndjson, or name it")
+
+
+def guess_kind(filename: str) -> str | None:
+    name = filename.lower().rsplit("/", 1)[-1]
+    return next((kind for kind in KINDS if name.startswith(kind)), None)
+
+
+def parse(text: str, fmt: Format, kind: str | None) -> list[RawRecord]:
+    """Records of ``kind`` (or, for a JSON bundle ``{"institutions": [...], ...}``, of each kind)."""
+    if fmt is Format.json:
+        return _parse_json(text, kind)
+    if kind not in KINDS:
+        raise InvalidInput(f"say which records the file holds: kind must be one of {', '.join(KINDS)}")
+    if fmt is Format.ndjson:
+        return list(_parse_ndjson(text, kind))
+    return list(_parse_csv(text, kind))
+
+
+def _parse_json(text: str, kind: str | None) -> list[RawRecord]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    if isinstance(data, dict) and set(data) <= set(KINDS):
+        return [rec for name in KINDS for rec in _records(data.get(name, []), name)]
+    if kind not in KINDS:
+        raise InvalidInput(
+            "a JSON list needs a kind (institutions, offers or requests); or send a bundle object"
+        )
+    return _records(data, kind)
+
+
+def _records(items: Any, kind: str) -> list[RawRecord]:
+    if not isinstance(items, list):
+        raise InvalidInput(f"{kind}: expected a list of records")
+    return [
+        RawRecord(kind, number, item if isinstance(item, dict) else {"__not_an_object__": item})
+        for number, item in enumerate(items, start=1)
+    ]
+
+
+def _parse_ndjson(text: str, kind: str) -> Iterator[RawRecord]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield RawRecord(kind, number, {"__invalid_json__": exc.msg})
+            continue
+        yield RawRecord(kind, number, item if isinstance(item, dict) else {"__not_an_object__": item})
+
+
+def _parse_csv(text: str, kind: str) -> Iterator[RawRecord]:
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        values: dict[str, Any] = {}
+        for name, cell in row.items():
+            if name is None:
+                values["__extra_cells__"] = cell
+                continue
+            cell = (cell or "").strip()
+            if name in LIST_FIELDS:
+                values[name] = [part.strip() for part in cell.split(";") if part.strip()]
+            elif cell != "":
+                values[name] = cell
+        yield RawRecord(kind, reader.line_num, values)
+
+
+def dump(records: Iterable[dict[str, Any]], fmt: Format, columns: list[str]) -> str:
+    """Serialise records; CSV joins list fields with ';' and writes empty cells for nulls."""
+    rows = list(records)
+    if fmt is Format.json:
+        return json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n"
+    if fmt is Format.ndjson:
+        return "".join(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in rows)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                key: ";".join(map(str, value))
+                if isinstance(value, list)
+                else ("" if value is None else value)
+                for key, value in row.items()
+            }
+        )
+    return out.getvalue()

@@ -1,0 +1,178 @@
+"""The encode/decode step between stored rows and the numpy matching core.
+
+Reference code lists become integer-indexed lookup tables (once per process); offers and requests
+become ``OfferRecord`` / ``DemandArrays`` rows of integer codes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from functools import cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from broker.matching import (
+    CountryTables,
+    DemandArrays,
+    MatchTables,
+    ModalityTables,
+    NameTables,
+    OfferRecord,
+    SectorTables,
+    build_demand,
+)
+from broker.models import Institution, KnowledgeRequest, Offer
+from broker.reference import get_reference
+
+
+@dataclass(frozen=True)
+class Codebook:
+    tables: MatchTables
+    names: NameTables
+    sector_index: dict[str, int]
+    country_index: dict[str, int]
+    language_index: dict[str, int]
+    modality_index: dict[str, int]
+    modality_codes: tuple[str, ...]
+
+    @property
+    def n_languages(self) -> int:
+        return len(self.language_index)
+
+    def sectors(self, codes: Sequence[str]) -> list[int]:
+        return [self.sector_index[c] for c in codes if c in self.sector_index]
+
+    def country(self, code: str) -> int:
+        return self.country_index.get(code, -1)
+
+    def languages(self, *code_lists: Sequence[str]) -> list[int]:
+        return sorted(
+            {self.language_index[c] for codes in code_lists for c in codes if c in self.language_index}
+        )
+
+    def modalities(self, codes: Sequence[str]) -> list[int]:
+        return [self.modality_index[c] for c in codes if c in self.modality_index]
+
+
+@cache
+def get_codebook() -> Codebook:
+    """Lookup tables and display names built from the reference lists (once per process)."""
+    ref = get_reference()
+    t = ref.tables
+    tables = MatchTables(
+        sectors=SectorTables(category_of=t.sector_category_idx, group_of=t.sector_group_idx),
+        countries=CountryTables(
+            region_of=t.country_region_idx,
+            subregion_of=t.country_subregion_idx,
+            intermediate_of=t.country_intermediate_idx,
+            income_of=t.country_income_idx,
+            distance_km=t.country_distance_km,
+        ),
+        modalities=ModalityTables(
+            relatedness=t.modality_relatedness,
+            fixed_usd=t.modality_fixed_usd,
+            per_participant_usd=t.modality_per_participant_usd,
+            per_traveller_per_day_usd=t.modality_per_traveller_per_day_usd,
+            typical_days=t.modality_typical_days,
+            typical_group_size=t.modality_typical_group_size,
+            travellers=t.modality_travellers_idx,
+            experts=t.modality_experts,
+            interpretation_per_day_usd=t.modality_interpretation_per_day_usd,
+        ),
+    )
+
+    def region_names(codes: Sequence[str]) -> list[str]:
+        return [r.name if (r := ref.region(code)) else code for code in codes]
+
+    names = NameTables(
+        sectors=[s.name for s in (ref.sector(code) for code in t.sector_codes) if s],
+        categories=[c.name if (c := ref.sector_category(code)) else code for code in t.category_codes],
+        groups=[g.name if (g := ref.sector_group(code)) else code for code in t.group_codes],
+        countries=[k.name if (k := ref.country(code)) else code for code in t.country_codes],
+        regions=region_names(t.region_codes),
+        subregions=region_names(t.subregion_codes),
+        intermediate_regions=region_names(t.intermediate_codes),
+        income_levels=list(t.income_levels),
+        modalities=[m.name.lower() if (m := ref.modality(code)) else code for code in t.modality_codes],
+        languages=[lang.name if (lang := ref.language(code)) else code for code in t.language_codes],
+    )
+    return Codebook(
+        tables=tables,
+        names=names,
+        sector_index=dict(t.sector_index),
+        country_index=dict(t.country_index),
+        language_index=dict(t.language_index),
+        modality_index=dict(t.modality_index),
+        modality_codes=tuple(t.modality_codes),
+    )
+
+
+def end_of_day(day: date | None) -> float:
+    """POSIX seconds at the end of ``day`` (UTC), or infinity for no end."""
+    if day is None:
+        return math.inf
+    return datetime.combine(day, time.max, tzinfo=UTC).timestamp()
+
+
+def offer_record(
+    book: Codebook, offer: Offer, institution: Institution, embedding: NDArray[np.float32]
+) -> OfferRecord:
+    return OfferRecord(
+        offer_id=offer.id,
+        institution_id=offer.institution_id,
+        embedding=embedding,
+        sectors=book.sectors(offer.sectors),
+        country=book.country(offer.country),
+        modalities=book.modalities(offer.modalities) or list(range(len(book.modality_codes))),
+        languages=book.languages(offer.languages, institution.languages),
+        cost_usd=offer.cost_usd,
+        valid_until=end_of_day(offer.available_until),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DemandRow:
+    """A request reduced to the codes the core scores, detached from any database session."""
+
+    request_id: int
+    institution_id: int
+    sectors: list[int]
+    country: int
+    modalities: list[int]
+    languages: list[int]
+    budget_usd: float | None
+    participants: int | None
+    valid_until: float
+
+
+def demand_row(book: Codebook, request: KnowledgeRequest, institution: Institution) -> DemandRow:
+    """Encode a request; its languages are united with its institution's working languages."""
+    return DemandRow(
+        request_id=request.id,
+        institution_id=request.institution_id,
+        sectors=book.sectors(request.sectors),
+        country=book.country(request.country),
+        modalities=book.modalities(request.modalities),
+        languages=book.languages(request.languages, institution.languages),
+        budget_usd=request.budget_usd or None,
+        participants=request.participants,
+        valid_until=end_of_day(request.timeframe_end),
+    )
+
+
+def demand_arrays(book: Codebook, rows: Sequence[DemandRow], embeddings: NDArray[np.float32]) -> DemandArrays:
+    """Stack encoded requests and their (n, dim) embeddings into demand arrays."""
+    return build_demand(
+        embedding=embeddings,
+        sectors=[r.sectors for r in rows],
+        country=[r.country for r in rows],
+        modalities=[r.modalities for r in rows],
+        languages=[r.languages for r in rows],
+        n_languages=book.n_languages,
+        budget_usd=[r.budget_usd for r in rows],
+        participants=[r.participants for r in rows],
+    )

@@ -1,0 +1,110 @@
+"""Stored embeddings: computed once per (text, model), found again by hashing the current text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from broker.matching.encoder import Encoder
+from broker.matching.text import embedding_text, text_hash
+from broker.models import Embedding, KnowledgeRequest, Offer
+
+Vector = NDArray[np.float32]
+LOOKUP_CHUNK = 500
+
+
+def item_text(item: Offer | KnowledgeRequest) -> str:
+    """What is embedded for an offer or a request: its title, then its description."""
+    return embedding_text(item.title, item.description)
+
+
+def item_hash(item: Offer | KnowledgeRequest, model_id: str) -> str:
+    return text_hash(item_text(item), model_id)
+
+
+def stored_vectors(session: Session, *, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
+    """The embeddings already stored for these text hashes under ``model_id``."""
+    found: dict[str, Vector] = {}
+    unique = list(dict.fromkeys(hashes))
+    for start in range(0, len(unique), LOOKUP_CHUNK):
+        chunk = unique[start : start + LOOKUP_CHUNK]
+        rows = session.execute(
+            select(Embedding.text_hash, Embedding.vector).where(
+                Embedding.model_id == model_id, Embedding.text_hash.in_(chunk)
+            )
+        )
+        for digest, blob in rows:
+            found[digest] = np.frombuffer(blob, dtype=np.float32)
+    return found
+
+
+def ensure_vectors(
+    session: Session,
+    *,
+    encoder: Encoder,
+    texts: Sequence[str],
+    batch_size: int = 64,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Vector]:
+    """Embeddings for ``texts``, computing and storing only those not stored yet.
+
+    Args:
+        session: Database session (its transaction receives the new rows).
+        encoder: The encoder; its ``model_id`` is part of the key.
+        texts: Texts to embed.
+        batch_size: How many texts the encoder gets at once.
+        progress: Called with (texts embedded so far, texts to embed) after each batch.
+
+    Returns:
+        One float32 vector of shape (dim,) per text, in order.
+    """
+    hashes = [text_hash(text, encoder.model_id) for text in texts]
+    vectors = stored_vectors(session, model_id=encoder.model_id, hashes=hashes)
+    missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in vectors]
+    for start in range(0, len(missing), batch_size):
+        batch = missing[start : start + batch_size]
+        encoded = encoder.encode([text for _, text in batch])
+        rows = [
+            {
+                "model_id": encoder.model_id,
+                "text_hash": digest,
+                "dim": int(vector.shape[0]),
+                "vector": np.asarray(vector, dtype=np.float32).tobytes(),
+            }
+            for (digest, _), vector in zip(batch, encoded, strict=True)
+        ]
+        _insert_ignoring_duplicates(session, rows)
+        for (digest, _), vector in zip(batch, encoded, strict=True):
+            vectors[digest] = np.asarray(vector, dtype=np.float32)
+        if progress:
+            progress(start + len(batch), len(missing))
+    return [vectors[h] for h in hashes]
+
+
+def embed_items(
+    session: Session,
+    *,
+    encoder: Encoder,
+    items: Sequence[Offer | KnowledgeRequest],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Vector]:
+    texts = [item_text(item) for item in items]
+    return ensure_vectors(session, encoder=encoder, texts=texts, progress=progress)
+
+
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert, skipping rows another writer stored meanwhile (same text, same model, same vector)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(Embedding).on_conflict_do_nothing(), rows)
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(Embedding).on_conflict_do_nothing(), rows)
+    else:
+        session.execute(insert(Embedding), rows)

@@ -1,0 +1,242 @@
+"""The per-process match engine: the encoder, the lookup tables and in-memory indexes of the catalog.
+
+Each worker process keeps its own indexes and checks the database's catalog generation before
+every ranking; when another process (or this one) has written since, only the rows whose change
+counter moved are re-read. So indexes stay consistent with the database across workers without
+re-reading every offer per call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.matching import (
+    DemandArrays,
+    Encoder,
+    OfferIndex,
+    RankedMatch,
+    ScoredCandidates,
+    SupplyArrays,
+    Weights,
+    build_supply,
+    explain_match,
+    match_evidence,
+    rank,
+    ranked_matches,
+    score_pairs,
+)
+from broker.models import Institution, KnowledgeRequest, Offer, OfferStatus, RequestStatus
+from broker.services import embeddings
+from broker.services.codebook import (
+    Codebook,
+    DemandRow,
+    demand_arrays,
+    demand_row,
+    get_codebook,
+    offer_record,
+)
+from broker.services.writes import catalog_generation
+
+log = logging.getLogger(__name__)
+FETCH_CHUNK = 500
+Stamp = tuple[int, int]  # (row change_seq, institution version): either moving means re-encode
+
+
+@dataclass
+class RequestPool:
+    """Open requests encoded as demand rows, for ranking requests against one offer."""
+
+    stamps: dict[int, Stamp] = field(default_factory=dict)
+    rows: dict[int, tuple[DemandRow, NDArray[np.float32]]] = field(default_factory=dict)
+    arrays: DemandArrays | None = None
+    ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    institution_ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    valid_until: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+
+
+class MatchEngine:
+    """Holds what ranking needs in memory; every public method is thread-safe."""
+
+    def __init__(self, encoder: Encoder, codebook: Codebook | None = None) -> None:
+        self.encoder = encoder
+        self.book = codebook or get_codebook()
+        self.lock = threading.RLock()
+        self.offers = OfferIndex(dim=encoder.dim, n_languages=self.book.n_languages)
+        self.offer_stamps: dict[int, Stamp] = {}
+        self.requests = RequestPool()
+        self.generation = -1
+
+    def sync(self, session: Session) -> None:
+        """Bring the indexes up to date with the database (cheap when nothing changed)."""
+        with self.lock:
+            generation = catalog_generation(session)
+            if generation == self.generation:
+                return
+            started = time.perf_counter()
+            changed_offers = self._sync_offers(session)
+            changed_requests = self._sync_requests(session)
+            self.generation = generation
+            log.info(
+                "match index at generation %s: %s offers, %s open requests re-read in %.0f ms",
+                generation,
+                changed_offers,
+                changed_requests,
+                1000 * (time.perf_counter() - started),
+            )
+
+    def _live(
+        self, session: Session, model: type[Offer] | type[KnowledgeRequest], status: str
+    ) -> dict[int, Stamp]:
+        stmt = (
+            select(model.id, model.change_seq, Institution.version)
+            .join(Institution, Institution.id == model.institution_id)
+            .where(model.status == status)
+        )
+        return {row_id: (seq, version) for row_id, seq, version in session.execute(stmt)}
+
+    def _changed_rows(
+        self, session: Session, model: type[Offer] | type[KnowledgeRequest], ids: Sequence[int]
+    ) -> list[tuple[Offer | KnowledgeRequest, Institution]]:
+        rows: list[tuple[Offer | KnowledgeRequest, Institution]] = []
+        for start in range(0, len(ids), FETCH_CHUNK):
+            stmt = (
+                select(model, Institution)
+                .join(Institution, Institution.id == model.institution_id)
+                .where(model.id.in_(ids[start : start + FETCH_CHUNK]))
+            )
+            rows.extend((item, inst) for item, inst in session.execute(stmt))  # type: ignore[misc]
+        return rows
+
+    def _sync_offers(self, session: Session) -> int:
+        live = self._live(session, Offer, OfferStatus.published.value)
+        for gone in set(self.offer_stamps) - set(live):
+            self.offers.remove(gone)
+            del self.offer_stamps[gone]
+        changed = sorted(i for i, stamp in live.items() if self.offer_stamps.get(i) != stamp)
+        rows = self._changed_rows(session, Offer, changed)
+        vectors = embeddings.embed_items(session, encoder=self.encoder, items=[item for item, _ in rows])
+        for (offer, institution), vector in zip(rows, vectors, strict=True):
+            assert isinstance(offer, Offer)
+            self.offers.upsert(offer_record(self.book, offer, institution, vector))
+            self.offer_stamps[offer.id] = live[offer.id]
+        return len(rows)
+
+    def _sync_requests(self, session: Session) -> int:
+        pool = self.requests
+        live = self._live(session, KnowledgeRequest, RequestStatus.open.value)
+        gone = set(pool.stamps) - set(live)
+        changed = sorted(i for i, stamp in live.items() if pool.stamps.get(i) != stamp)
+        if not gone and not changed:
+            return 0
+        for request_id in gone:
+            del pool.stamps[request_id], pool.rows[request_id]
+        rows = self._changed_rows(session, KnowledgeRequest, changed)
+        vectors = embeddings.embed_items(session, encoder=self.encoder, items=[item for item, _ in rows])
+        for (request, institution), vector in zip(rows, vectors, strict=True):
+            assert isinstance(request, KnowledgeRequest)
+            pool.rows[request.id] = (demand_row(self.book, request, institution), vector)
+            pool.stamps[request.id] = live[request.id]
+        self._rebuild_demand()
+        return len(rows)
+
+    def _rebuild_demand(self) -> None:
+        pool = self.requests
+        ordered = [pool.rows[i] for i in sorted(pool.rows)]
+        rows = [row for row, _ in ordered]
+        if ordered:
+            pool.arrays = demand_arrays(self.book, rows, np.stack([vector for _, vector in ordered]))
+        else:
+            pool.arrays = None
+        pool.ids = np.array([r.request_id for r in rows], dtype=np.int64)
+        pool.institution_ids = np.array([r.institution_id for r in rows], dtype=np.int64)
+        pool.valid_until = np.array([r.valid_until for r in rows], dtype=np.float64)
+
+    # Ranking -------------------------------------------------------------------------------------
+
+    def rank_offers(
+        self,
+        row: DemandRow,
+        vector: NDArray[np.float32],
+        *,
+        weights: Weights,
+        limit: int,
+        per_institution: int | None,
+        now: float,
+    ) -> list[Explained]:
+        """Best published offers for one (encoded) request; the caller has called ``sync``."""
+        with self.lock:
+            demand = demand_arrays(self.book, [row], vector[None, :])
+            index = self.offers
+            eligible = (index.valid_until >= now) & (index.institution_ids != row.institution_id)
+            result = index.search(
+                demand,
+                self.book.tables,
+                weights=weights,
+                eligible=eligible,
+                limit=limit,
+                per_institution=per_institution,
+            )
+            supply = index.supply()
+            return [
+                Explained(m, self._reasons(demand, supply, result.scored, m.position)) for m in result.matches
+            ]
+
+    def rank_requests(
+        self,
+        offer: Offer,
+        institution: Institution,
+        vector: NDArray[np.float32],
+        *,
+        weights: Weights,
+        limit: int,
+        per_institution: int | None,
+        now: float,
+    ) -> list[Explained]:
+        """Best open requests for one offer (the supply side looking for demand)."""
+        with self.lock:
+            pool = self.requests
+            if pool.arrays is None:
+                return []
+            record = offer_record(self.book, offer, institution, vector)
+            supply = build_supply(
+                embedding=np.asarray(record.embedding, dtype=np.float32)[None, :],
+                sectors=[record.sectors],
+                country=[record.country],
+                modalities=[record.modalities],
+                languages=[record.languages],
+                n_languages=self.book.n_languages,
+                cost_usd=[record.cost_usd],
+            )
+            scored = score_pairs(pool.arrays, supply, self.book.tables, weights)
+            eligible = (pool.valid_until >= now) & (pool.institution_ids != offer.institution_id)
+            positions = rank(
+                scored.scores,
+                ids=pool.ids,
+                institution_ids=pool.institution_ids,
+                eligible=eligible,
+                limit=limit,
+                per_institution=per_institution,
+            )
+            matches = ranked_matches(scored, positions, pool.ids)
+            return [Explained(m, self._reasons(pool.arrays, supply, scored, m.position)) for m in matches]
+
+    def _reasons(
+        self, demand: DemandArrays, supply: SupplyArrays, scored: ScoredCandidates, position: int
+    ) -> list[str]:
+        evidence = match_evidence(demand, supply, scored, position, self.book.tables)
+        return explain_match(evidence, self.book.names)
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    match: RankedMatch
+    reasons: list[str]

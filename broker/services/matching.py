@@ -1,0 +1,198 @@
+"""Ranked match lists: rank, explain, and persist proposals while keeping every review."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.orm import Session
+
+from broker.errors import Forbidden
+from broker.matching import Weights, embedding_text
+from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus, Role
+from broker.repositories import matches as repo
+from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList
+from broker.services import embeddings, knowledge, profiles
+from broker.services.codebook import DemandRow, demand_row
+from broker.services.engine import Explained, MatchEngine
+from broker.services.principal import Principal
+
+PER_INSTITUTION = 2
+
+
+def matches_for_request(
+    session: Session,
+    *,
+    engine: MatchEngine,
+    principal: Principal,
+    request_id: int,
+    limit: int,
+    profile: str | None,
+    per_institution: int = PER_INSTITUTION,
+) -> RankedList:
+    """Rank published offers for a stored request and store them as proposed matches.
+
+    Recomputing refreshes scores, ranks and reasons; statuses and review history stay as they are.
+    A request that is no longer open shows its stored matches as they were last computed.
+    """
+    request = knowledge.get_item(session, KnowledgeRequest, principal=principal, item_id=request_id)
+    _require_own_or_reviewer(principal, request.institution_id)
+    chosen = profiles.get_profile(session, name=profile)
+    if request.status != RequestStatus.open.value:
+        stored = repo.matches_for_request(session, request_id=request.id, limit=limit)
+        return RankedList(
+            items=[_stored_item(m) for m in stored],
+            profile=chosen.name,
+            model_id=engine.encoder.model_id,
+            recomputed=False,
+        )
+    engine.sync(session)
+    institution = session.get_one(Institution, request.institution_id)
+    vector = embeddings.embed_items(session, encoder=engine.encoder, items=[request])[0]
+    ranked = engine.rank_offers(
+        demand_row(engine.book, request, institution),
+        vector,
+        weights=Weights.from_mapping(chosen.weights),
+        limit=limit,
+        per_institution=per_institution,
+        now=time.time(),
+    )
+    repo.upsert_ranked(session, request_id=request.id, rows=[_row(e, chosen.name) for e in ranked])
+    repo.unrank_others(session, request_id=request.id, keep_offer_ids=[e.match.id for e in ranked])
+    stored = repo.matches_for_request(session, request_id=request.id, limit=limit)
+    by_offer = {m.offer_id: m for m in stored}
+    items = [
+        _item(engine, e, request_id=request.id, offer_id=e.match.id, stored=by_offer.get(e.match.id))
+        for e in ranked
+    ]
+    return RankedList(items=items, profile=chosen.name, model_id=engine.encoder.model_id, recomputed=True)
+
+
+def requests_for_offer(
+    session: Session,
+    *,
+    engine: MatchEngine,
+    principal: Principal,
+    offer_id: int,
+    limit: int,
+    profile: str | None,
+    per_institution: int = PER_INSTITUTION,
+) -> RankedList:
+    """Rank open requests an offer could serve (nothing is stored: the demand side owns its list)."""
+    offer = knowledge.get_item(session, Offer, principal=principal, item_id=offer_id)
+    _require_own_or_reviewer(principal, offer.institution_id)
+    chosen = profiles.get_profile(session, name=profile)
+    engine.sync(session)
+    institution = session.get_one(Institution, offer.institution_id)
+    vector = embeddings.embed_items(session, encoder=engine.encoder, items=[offer])[0]
+    ranked = engine.rank_requests(
+        offer,
+        institution,
+        vector,
+        weights=Weights.from_mapping(chosen.weights),
+        limit=limit,
+        per_institution=per_institution,
+        now=time.time(),
+    )
+    stored = repo.existing_for_offer(session, offer_id=offer.id, request_ids=[e.match.id for e in ranked])
+    items = [
+        _item(engine, e, request_id=e.match.id, offer_id=offer.id, stored=stored.get(e.match.id))
+        for e in ranked
+    ]
+    return RankedList(items=items, profile=chosen.name, model_id=engine.encoder.model_id, recomputed=True)
+
+
+def explore(
+    session: Session,
+    *,
+    engine: MatchEngine,
+    principal: Principal,
+    data: ExploreRequest,
+    limit: int,
+    profile: str | None,
+    per_institution: int = PER_INSTITUTION,
+) -> RankedList:
+    """Rank offers for a request body that is not stored; nothing is written."""
+    institution_id = data.institution_id
+    if principal.role == Role.institution:
+        institution_id = principal.institution_id
+    institution = session.get(Institution, institution_id) if institution_id else None
+    chosen = profiles.get_profile(session, name=profile)
+    engine.sync(session)
+    text = embedding_text(data.title, data.description)
+    vector = engine.encoder.encode([text])[0]
+    book = engine.book
+    row = DemandRow(
+        request_id=0,
+        institution_id=institution.id if institution else -1,
+        sectors=book.sectors(data.sectors),
+        country=book.country(data.country),
+        modalities=book.modalities(data.modalities),
+        languages=book.languages(data.languages, institution.languages if institution else []),
+        budget_usd=data.budget_usd,
+        participants=data.participants,
+        valid_until=float("inf"),
+    )
+    ranked = engine.rank_offers(
+        row,
+        vector,
+        weights=Weights.from_mapping(chosen.weights),
+        limit=limit,
+        per_institution=per_institution,
+        now=time.time(),
+    )
+    items = [_item(engine, e, request_id=None, offer_id=e.match.id, stored=None) for e in ranked]
+    return RankedList(items=items, profile=chosen.name, model_id=engine.encoder.model_id, recomputed=True)
+
+
+def _require_own_or_reviewer(principal: Principal, institution_id: int) -> None:
+    if principal.role == Role.institution and principal.institution_id != institution_id:
+        raise Forbidden("an institution key may only rank matches for its own requests and offers")
+
+
+def _row(e: Explained, profile: str) -> dict[str, object]:
+    m = e.match
+    return {
+        "offer_id": m.id,
+        "profile": profile,
+        "score": m.score,
+        "rank": m.rank,
+        "components": m.components,
+        "contributions": m.contributions,
+        "estimated_cost_usd": m.estimated_cost_usd,
+        "reasons": e.reasons,
+    }
+
+
+def _item(
+    engine: MatchEngine, e: Explained, *, request_id: int | None, offer_id: int | None, stored: Match | None
+) -> RankedItem:
+    m = e.match
+    return RankedItem(
+        id=stored.id if stored else None,
+        request_id=request_id,
+        offer_id=offer_id,
+        rank=m.rank,
+        score=m.score,
+        components=m.components,
+        contributions=m.contributions,
+        estimated_cost_usd=m.estimated_cost_usd,
+        modality=engine.book.modality_codes[m.modality],
+        reasons=e.reasons,
+        status=stored.status if stored else None,
+    )
+
+
+def _stored_item(m: Match) -> RankedItem:
+    return RankedItem(
+        id=m.id,
+        request_id=m.request_id,
+        offer_id=m.offer_id,
+        rank=m.rank,
+        score=m.score,
+        components=m.components,
+        contributions=m.contributions,
+        estimated_cost_usd=m.estimated_cost_usd,
+        modality=None,
+        reasons=m.reasons,
+        status=m.status,
+    )

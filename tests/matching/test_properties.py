@@ -1,0 +1,118 @@
+"""Monotonicity and range properties of the score, checked with hypothesis (derandomised)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from benchmarks.synthetic import random_demand, random_supply, random_tables
+from broker.matching import CountryTables, DemandArrays, MatchTables, SupplyArrays, Weights, score_pairs
+from tests.matching.builders import DETERMINISTIC, take
+
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+weights = (
+    st.lists(st.floats(0.0, 1.0), min_size=6, max_size=6)
+    .filter(lambda w: sum(w) > 0.01)
+    .map(lambda w: Weights(*w))
+)
+
+
+def problem(seed: int, flat_distance: bool = False) -> tuple[MatchTables, DemandArrays, SupplyArrays]:
+    rng = np.random.default_rng(seed)
+    tables = random_tables(rng, n_countries=30, n_sectors=40)
+    if flat_distance:  # all else equal when an offer moves: the same distance everywhere
+        countries = tables.countries
+        flat = np.full_like(countries.distance_km, 3_000.0)
+        tables = replace(tables, countries=replace(countries, distance_km=flat))
+    supply = random_supply(rng, 40, tables, dim=8, n_languages=90, dtype=np.float64).supply
+    return tables, random_demand(rng, 1, tables, dim=8, n_languages=90, dtype=np.float64), supply
+
+
+def with_supply(supply: SupplyArrays, **changes: np.ndarray) -> SupplyArrays:
+    return take(supply, np.arange(len(supply)), **changes)
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights)
+def test_scores_and_components_stay_in_the_unit_interval(seed: int, w: Weights) -> None:
+    tables, demand, supply = problem(seed)
+    many = random_demand(
+        np.random.default_rng(seed), len(supply), tables, dim=8, n_languages=90, dtype=np.float64
+    )
+    for scored in (
+        score_pairs(demand, supply, tables, w),
+        score_pairs(many, take(supply, [0]), tables, w),
+        score_pairs(many, supply, tables, w),
+    ):
+        assert np.all((scored.scores >= 0) & (scored.scores <= 1))
+        assert np.all((scored.components >= 0) & (scored.components <= 1))
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights, factor=st.floats(0.0, 1.0))
+def test_lower_stated_cost_never_lowers_the_score(seed: int, w: Weights, factor: float) -> None:
+    tables, demand, supply = problem(seed)
+    stated = np.where(
+        np.isnan(supply.cost_usd),
+        np.random.default_rng(seed).uniform(0, 50_000, len(supply)),
+        supply.cost_usd,
+    )
+    before = score_pairs(demand, with_supply(supply, cost_usd=stated), tables, w).scores
+    after = score_pairs(demand, with_supply(supply, cost_usd=stated * factor), tables, w).scores
+    assert np.all(after >= before - 1e-12)
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights, factor=st.floats(0.0, 1.0))
+def test_shorter_distances_never_lower_the_score(seed: int, w: Weights, factor: float) -> None:
+    tables, demand, supply = problem(seed)
+    nearer = replace(
+        tables, countries=replace(tables.countries, distance_km=tables.countries.distance_km * factor)
+    )
+    assert np.all(
+        score_pairs(demand, supply, nearer, w).scores >= score_pairs(demand, supply, tables, w).scores - 1e-12
+    )
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights, pick=st.integers(0, 13))
+def test_adding_the_requested_modality_never_lowers_the_score(seed: int, w: Weights, pick: int) -> None:
+    tables, demand, supply = problem(seed)
+    preferred = [m for m in range(14) if int(demand.modalities[0]) >> m & 1] or list(range(14))
+    added = supply.modalities | np.uint16(1 << preferred[pick % len(preferred)])
+    before = score_pairs(demand, supply, tables, w).scores
+    after = score_pairs(demand, with_supply(supply, modalities=added), tables, w).scores
+    assert np.all(after >= before - 1e-12)
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights)
+def test_moving_an_offer_into_the_requests_sub_region_never_lowers_the_score(seed: int, w: Weights) -> None:
+    tables, demand, supply = problem(seed, flat_distance=True)
+    countries: CountryTables = tables.countries
+    home = int(demand.country[0]) if demand.country[0] >= 0 else 0
+    demand = take(demand, [0], country=np.array([home]))
+    inside = np.flatnonzero(countries.subregion_of == countries.subregion_of[home])
+    outside = countries.subregion_of[supply.country] != countries.subregion_of[home]
+    rng = np.random.default_rng(seed)
+    moved = np.where(outside, rng.choice(inside, len(supply)), supply.country)
+    before = score_pairs(demand, supply, tables, w).scores
+    after = score_pairs(demand, with_supply(supply, country=moved), tables, w).scores
+    assert np.all(after >= before - 1e-12)
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights, which=st.integers(0, 1_000))
+def test_adding_a_shared_language_never_lowers_the_score(seed: int, w: Weights, which: int) -> None:
+    tables, demand, supply = problem(seed)
+    words = demand.languages[0]
+    codes = [64 * k + b for k, word in enumerate(words.tolist()) for b in range(64) if word >> b & 1]
+    code = codes[which % len(codes)]
+    added = supply.languages.copy()
+    added[:, code // 64] |= np.uint64(1 << (code % 64))
+    before = score_pairs(demand, supply, tables, w).scores
+    after = score_pairs(demand, with_supply(supply, languages=added), tables, w).scores
+    assert np.all(after >= before - 1e-12)
