@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broker.cli import data, db, keys, serve, taxonomy
+from broker.cli import data, db, keys, quality, serve, taxonomy
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="knowledge-broker: match development knowledge."
@@ -17,3 +17,5 @@ app.command("import")(data.import_file)
 app.command("export")(data.export_file)
 app.command("reindex")(data.reindex)
 app.add_typer(data.demo_app, name="demo")
+app.command("eval")(quality.eval_command)
+app.command("learn")(quality.learn_command)

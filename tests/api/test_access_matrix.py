@@ -153,6 +153,8 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
      lambda ids: [{"external_id": "imp-1", "name": "Imported", "country": "GHA", "kind": "ngo", "languages": ["en"]}],
      [A, A, 403, 403, 200, 403, 200]),
     ("GET", "/api/v1/export?kind=offers", None, [A, A, 403, 403, 200, 200, 200]),
+    # with no decisions stored, staff and admin get the "too few decisions" 422
+    ("POST", "/api/v1/scoring-profiles/learned/learn", None, [A, A, 403, 403, 403, 422, 422]),
     ("GET", "/api/v1/scoring-profiles", None, [A, A, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/scoring-profiles/default", None, [A, A, 200, 200, 200, 200, 200]),
     ("PUT", "/api/v1/scoring-profiles/cheap", lambda ids: {"weights": {**EVEN, "cost": 3}},

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
-from broker.api.deps import CurrentPrincipal, SessionDep
+from broker.api.deps import CurrentPrincipal, EngineDep, SessionDep
 from broker.api.responses import errors
 from broker.schemas.profile import ProfilePut, ProfileRead
+from broker.services import learning
 from broker.services import profiles as service
+from broker.services.learning import LearnReport
 
 router = APIRouter(prefix="/scoring-profiles", tags=["scoring profiles"])
 ProfileName = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
@@ -31,3 +33,20 @@ def put_profile(
 ) -> ProfileRead:
     """Create or replace a scoring profile (staff, admin); weights are normalised to sum to 1."""
     return ProfileRead.model_validate(service.put_profile(session, principal=principal, name=name, data=body))
+
+
+@router.post("/{name}/learn", responses=errors(403))
+def learn_profile(
+    name: ProfileName,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    engine: EngineDep,
+    base: Annotated[
+        str | None, Query(max_length=80, description="Profile to beat (default: the default)")
+    ] = None,
+) -> LearnReport:
+    """Fit weights to staff decisions (staff, admin); saved as `name` only if better on held-out decisions.
+
+    Refused with 422 when there are too few decisions.
+    """
+    return learning.learn_profile(session, principal=principal, engine=engine, base=base, name=name)

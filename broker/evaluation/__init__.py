@@ -1,0 +1,1 @@
+"""Ranking-quality metrics (pure Python + numpy): hit@k, MRR, nDCG@k over graded judgements."""

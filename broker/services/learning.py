@@ -1,0 +1,168 @@
+"""`broker learn`: fit scoring-profile weights to staff decisions (accepted vs rejected matches).
+
+A logistic regression over the six factor values (as they were when the decision was taken)
+gives weights: negative coefficients are clipped to zero and the rest normalised. The learned
+profile is saved only if it separates accepted from rejected matches better than the current
+profile on held-out decisions (stratified k-fold; each profile's acceptance threshold is fitted
+on the training folds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.errors import InvalidInput
+from broker.matching import FACTORS
+from broker.models import Match, MatchReview, MatchStatus, Role
+from broker.services import evaluation, profiles
+from broker.services.engine import MatchEngine
+from broker.services.principal import Principal
+
+MIN_DECISIONS = 30
+MIN_PER_CLASS = 10
+FOLDS = 5
+
+
+@dataclass
+class LearnReport:
+    decisions: int
+    accepted: int
+    rejected: int
+    current: dict[str, float]
+    learned: dict[str, float]
+    current_accuracy: float
+    learned_accuracy: float
+    logistic_accuracy: float
+    improved: bool
+    saved_as: str | None = None
+    eval_before: dict[str, float] = field(default_factory=dict)
+    eval_after: dict[str, float] = field(default_factory=dict)
+
+
+def decision_matrix(session: Session) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
+    """Factor values (n, 6) and labels (1 accepted, 0 rejected) of each match's latest decision."""
+    latest: dict[int, MatchReview] = {}
+    stmt = (
+        select(MatchReview)
+        .where(MatchReview.status.in_([MatchStatus.accepted.value, MatchStatus.rejected.value]))
+        .order_by(MatchReview.id)
+    )
+    for review in session.scalars(stmt):
+        latest[review.match_id] = review
+    components = dict(
+        session.execute(select(Match.id, Match.components).where(Match.id.in_(list(latest)))).all()
+    )
+    rows, labels = [], []
+    for match_id, review in latest.items():
+        values = review.components_at_review or components.get(match_id) or {}
+        if all(name in values for name in FACTORS):
+            rows.append([float(values[name]) for name in FACTORS])
+            labels.append(int(review.status == MatchStatus.accepted.value))
+    return np.array(rows, dtype=np.float64).reshape(-1, len(FACTORS)), np.array(labels, dtype=np.int_)
+
+
+def fit_weights(x: NDArray[np.float64], y: NDArray[np.int_]) -> dict[str, float]:
+    """Non-negative weights summing to 1 from a logistic regression of decisions on factor values.
+
+    Args:
+        x: (n, 6) factor values in [0, 1], columns in ``FACTORS`` order.
+        y: (n,) 1 for accepted, 0 for rejected.
+
+    Returns:
+        ``{factor: weight}``; if every coefficient is <= 0, uniform weights.
+    """
+    model = LogisticRegression(C=10.0, max_iter=2000).fit(x, y)
+    coef = np.clip(model.coef_[0], 0.0, None)
+    if coef.sum() <= 0:
+        coef = np.ones(len(FACTORS))
+    return dict(zip(FACTORS, (coef / coef.sum()).tolist(), strict=True))
+
+
+def _threshold_accuracy(
+    train_s: NDArray[np.float64],
+    train_y: NDArray[np.int_],
+    test_s: NDArray[np.float64],
+    test_y: NDArray[np.int_],
+) -> float:
+    """Accuracy on the test fold of "accept if score >= t", with t chosen on the training fold."""
+    candidates = np.unique(train_s)
+    accuracies = [np.mean((train_s >= t) == train_y) for t in candidates]
+    threshold = candidates[int(np.argmax(accuracies))]
+    return float(np.mean((test_s >= threshold) == test_y))
+
+
+def compare(
+    x: NDArray[np.float64], y: NDArray[np.int_], current: dict[str, float], *, seed: int = 0
+) -> LearnReport:
+    """Cross-validated accuracy of the current weights, the learned weights and the raw logistic model."""
+    accepted, rejected = int(y.sum()), int(len(y) - y.sum())
+    if len(y) < MIN_DECISIONS or min(accepted, rejected) < MIN_PER_CLASS:
+        raise InvalidInput(
+            f"too few decisions to learn from: {accepted} accepted and {rejected} rejected; need at least "
+            f"{MIN_DECISIONS} in all and {MIN_PER_CLASS} of each"
+        )
+    w_current = np.array([current.get(name, 0.0) for name in FACTORS])
+    folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
+    scores: dict[str, list[float]] = {"current": [], "learned": [], "logistic": []}
+    for train, test in folds.split(x, y):
+        w_learned = np.array(list(fit_weights(x[train], y[train]).values()))
+        for name, w in (("current", w_current), ("learned", w_learned)):
+            scores[name].append(_threshold_accuracy(x[train] @ w, y[train], x[test] @ w, y[test]))
+        model = LogisticRegression(C=10.0, max_iter=2000).fit(x[train], y[train])
+        scores["logistic"].append(float(model.score(x[test], y[test])))
+    mean = {name: float(np.mean(values)) for name, values in scores.items()}
+    return LearnReport(
+        decisions=len(y),
+        accepted=accepted,
+        rejected=rejected,
+        current=dict(current),
+        learned=fit_weights(x, y),
+        current_accuracy=mean["current"],
+        learned_accuracy=mean["learned"],
+        logistic_accuracy=mean["logistic"],
+        improved=mean["learned"] > mean["current"],
+    )
+
+
+def learn_profile(
+    session: Session,
+    *,
+    principal: Principal,
+    engine: MatchEngine,
+    base: str | None,
+    name: str,
+    with_eval: bool = True,
+) -> LearnReport:
+    """Fit weights to the stored decisions and save them as profile ``name`` if they do better.
+
+    The dev-set metrics before and after are added when the demo corpus is in the database.
+    """
+    principal.require(Role.staff, Role.admin)
+    current = profiles.get_profile(session, name=base)
+    x, y = decision_matrix(session)
+    report = compare(x, y, current.weights)
+    if with_eval:
+        try:
+            report.eval_before = evaluation.evaluate(session, engine=engine, weights=current.weights).methods[
+                "full score"
+            ]
+            report.eval_after = evaluation.evaluate(session, engine=engine, weights=report.learned).methods[
+                "full score"
+            ]
+        except InvalidInput:
+            pass  # no dev set records here: decisions alone decide
+    if report.improved:
+        description = (
+            f"Learned from {report.decisions} decisions: held-out accuracy "
+            f"{report.learned_accuracy:.3f} vs {report.current_accuracy:.3f} for '{current.name}'"
+        )
+        profiles.save_learned_profile(session, name=name, weights=report.learned, description=description)
+        report.saved_as = name
+    return report

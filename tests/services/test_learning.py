@@ -1,0 +1,73 @@
+"""Learning weights from decisions: recovers known weights, refuses when there is too little data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from broker.errors import InvalidInput
+from broker.matching import FACTORS, HashingEncoder
+from broker.models import Match, MatchReview
+from broker.schemas.profile import ProfilePut, Weights
+from broker.services import learning, profiles
+from broker.services.engine import MatchEngine
+from tests.cli.test_cli import CLI_LIKE
+from tests.factories import make_institution, make_offer, make_request
+
+TRUE = {"semantic": 0.45, "sector": 0.25, "region": 0.15, "modality": 0.10, "language": 0.05, "cost": 0.0}
+
+
+def synthetic_decisions(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, size=(n, len(FACTORS)))
+    latent = x @ np.array([TRUE[f] for f in FACTORS]) + rng.normal(0, 0.03, n)
+    return x, (latent > np.median(latent)).astype(int)
+
+
+def test_learned_weights_recover_the_true_order() -> None:
+    x, y = synthetic_decisions(3000)
+    learned = learning.fit_weights(x, y)
+    informative = [f for f in FACTORS if TRUE[f] > 0]
+    assert sorted(informative, key=learned.__getitem__, reverse=True) == sorted(
+        informative, key=TRUE.__getitem__, reverse=True)
+    assert learned["cost"] < 0.03
+
+
+def test_learned_profile_beats_a_wrong_profile_on_held_out_decisions() -> None:
+    x, y = synthetic_decisions(600)
+    wrong = {"semantic": 0.0, "sector": 0.0, "region": 0.0, "modality": 0.0, "language": 0.5, "cost": 0.5}
+    report = learning.compare(x, y, wrong)
+    assert report.improved and report.learned_accuracy > 0.85 > report.current_accuracy
+
+
+def test_too_few_decisions_are_refused(session: Session) -> None:
+    with pytest.raises(InvalidInput, match="too few decisions"):
+        learning.learn_profile(session, principal=CLI_LIKE, engine=MatchEngine(HashingEncoder()), base=None,
+                               name="learned", with_eval=False)
+
+
+def test_learns_from_stored_reviews_and_saves_the_profile(session: Session) -> None:
+    x, y = synthetic_decisions(60, seed=3)
+    offerer = make_institution(session, name="Offerer", country="BRA", languages=["pt"])
+    seeker = make_institution(session, name="Seeker", country="MOZ", languages=["pt"])
+    requests = [make_request(session, seeker) for _ in range(6)]
+    offers = [make_offer(session, offerer) for _ in range(10)]
+    pairs = [(r, o) for r in requests for o in offers]
+    for (request, offer), values, label in zip(pairs, x, y, strict=False):
+        components = dict(zip(FACTORS, values.tolist(), strict=True))
+        match = Match(request_id=request.id, offer_id=offer.id, profile="default", score=0.5, rank=1,
+                      components=components)
+        session.add(match)
+        session.flush()
+        status = "accepted" if label else "rejected"
+        session.add(MatchReview(match_id=match.id, status=status, reviewer_name="t", components_at_review=components))
+    session.flush()
+    matrix, labels = learning.decision_matrix(session)
+    assert matrix.shape == (60, 6) and labels.sum() == y.sum()
+    wrong = Weights(semantic=0, sector=0, region=0, modality=0, language=1, cost=1)
+    profiles.put_profile(session, principal=CLI_LIKE, name="wrong", data=ProfilePut(weights=wrong))
+    report = learning.learn_profile(session, principal=CLI_LIKE, engine=MatchEngine(HashingEncoder()), base="wrong",
+                                    name="learned-test", with_eval=False)
+    assert report.decisions == 60 and report.improved and report.saved_as == "learned-test"
+    assert profiles.get_profile(session, name="learned-test").weights == report.learned
