@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint typecheck bench clean
+.PHONY: run test install lint typecheck bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ run: install
 	$(BIN)/broker demo load --if-empty
 	$(BIN)/broker serve
 
-test: install
+# Chromium for the browser tests of the staff pages (Debian's package, so root installs it); without it
+# those tests skip with the reason, or fail when BROKER_REQUIRE_BROWSER=1.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+		|| echo "no chromium (and not root to install it): the browser tests will skip"
+
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -25,6 +25,7 @@ from broker.config import Settings, get_settings
 from broker.db import make_engine, make_session_factory
 from broker.services.encoders import load_encoder
 from broker.services.engine import MatchEngine
+from broker.ui import install_ui
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     document_body_errors(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    install_ui(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -7,6 +7,7 @@ from broker.models.institution import Institution, InstitutionKind
 from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.models.match import Match, MatchReview, MatchStatus
 from broker.models.scoring import Embedding, ScoringProfile
+from broker.models.ui_session import UiSession
 
 __all__ = [
     "ApiKey",
@@ -24,4 +25,5 @@ __all__ = [
     "RequestStatus",
     "Role",
     "ScoringProfile",
+    "UiSession",
 ]

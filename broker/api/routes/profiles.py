@@ -35,7 +35,7 @@ def put_profile(
     return ProfileRead.model_validate(service.put_profile(session, principal=principal, name=name, data=body))
 
 
-@router.post("/{name}/learn", responses=errors(403))
+@router.post("/{name}/learn", responses=errors(403, 404))
 def learn_profile(
     name: ProfileName,
     session: SessionDep,

@@ -1,0 +1,148 @@
+"""Queries behind the staff pages: requests with their match counts and best scores, demand and supply."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, and_, exists, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from broker.models import Institution, KnowledgeRequest, Match, Offer, OfferStatus
+from broker.repositories.common import text_search
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFilters:
+    """Already resolved to codes: ``countries`` from a region, ``sectors`` from a sector group."""
+
+    status: str | None = None
+    countries: tuple[str, ...] | None = None
+    sectors: tuple[str, ...] | None = None
+    q: str | None = None
+    unmet_below: float | None = None  # only requests whose best score is below this (or that have none)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSummary:
+    request: KnowledgeRequest
+    institution_name: str
+    proposed: int
+    best_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Footprint:
+    """Where a record sits on the gap map: its country and sector codes."""
+
+    id: int
+    country: str
+    sectors: list[str]
+
+
+def match_stats() -> Subquery:
+    """Per request: how many matches are in its ranked list, and the best of their scores.
+
+    Only ranked matches (those in the last computed list) of offers that are still published count.
+    """
+    return (
+        select(
+            Match.request_id.label("request_id"),
+            func.count(Match.id).label("proposed"),
+            func.max(Match.score).label("best_score"),
+        )
+        .join(Offer, Offer.id == Match.offer_id)
+        .where(Match.rank.is_not(None), Offer.status == OfferStatus.published.value)
+        .group_by(Match.request_id)
+        .subquery("match_stats")
+    )
+
+
+def list_requests(
+    session: Session, *, filters: RequestFilters, limit: int, offset: int
+) -> tuple[list[RequestSummary], int]:
+    stats = match_stats()
+    stmt = (
+        select(KnowledgeRequest, Institution.name, stats.c.proposed, stats.c.best_score)
+        .join(Institution, Institution.id == KnowledgeRequest.institution_id)
+        .outerjoin(stats, stats.c.request_id == KnowledgeRequest.id)
+    )
+    if filters.status:
+        stmt = stmt.where(KnowledgeRequest.status == filters.status)
+    if filters.countries is not None:
+        stmt = stmt.where(KnowledgeRequest.country.in_(filters.countries))
+    if filters.sectors is not None:
+        stmt = stmt.where(json_list_overlaps(session, KnowledgeRequest.sectors, filters.sectors))
+    if filters.q:
+        stmt = stmt.where(text_search(filters.q, KnowledgeRequest.title, KnowledgeRequest.description))
+    if filters.unmet_below is not None:
+        stmt = stmt.where(or_(stats.c.best_score.is_(None), stats.c.best_score < filters.unmet_below))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    stmt = stmt.order_by(KnowledgeRequest.id.desc()).limit(limit).offset(offset)
+    rows = [
+        RequestSummary(request=r, institution_name=name, proposed=proposed or 0, best_score=best)
+        for r, name, proposed, best in session.execute(stmt)
+    ]
+    return rows, total
+
+
+def footprints(
+    session: Session, model: type[Offer] | type[KnowledgeRequest], *, status: str
+) -> list[Footprint]:
+    stmt = select(model.id, model.country, model.sectors).where(model.status == status).order_by(model.id)
+    return [Footprint(id=i, country=c, sectors=list(s)) for i, c, s in session.execute(stmt)]
+
+
+def best_scores(session: Session, *, request_ids: Collection[int]) -> dict[int, float]:
+    """The best ranked score of each request that has one (see ``match_stats``)."""
+    if not request_ids:
+        return {}
+    stats = match_stats()
+    stmt = select(stats.c.request_id, stats.c.best_score)
+    if len(request_ids) <= 1000:
+        stmt = stmt.where(stats.c.request_id.in_(request_ids))
+    wanted = set(request_ids)
+    return {rid: best for rid, best in session.execute(stmt) if rid in wanted}
+
+
+def _unranked(status: str) -> ColumnElement[bool]:
+    return and_(KnowledgeRequest.status == status, ~exists().where(Match.request_id == KnowledgeRequest.id))
+
+
+def unranked_request_ids(session: Session, *, status: str, limit: int) -> list[int]:
+    """Requests with this status that have never had a match stored."""
+    stmt = select(KnowledgeRequest.id).where(_unranked(status)).order_by(KnowledgeRequest.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def count_unranked(session: Session, *, status: str) -> int:
+    return session.scalar(select(func.count()).select_from(KnowledgeRequest).where(_unranked(status))) or 0
+
+
+def offers_by_id(session: Session, *, ids: Sequence[int]) -> dict[int, tuple[Offer, Institution]]:
+    stmt = select(Offer, Institution).join(Institution, Institution.id == Offer.institution_id)
+    return {o.id: (o, i) for o, i in session.execute(stmt.where(Offer.id.in_(ids)))}
+
+
+def requests_by_id(
+    session: Session, *, ids: Sequence[int]
+) -> dict[int, tuple[KnowledgeRequest, Institution]]:
+    stmt = select(KnowledgeRequest, Institution).join(
+        Institution, Institution.id == KnowledgeRequest.institution_id
+    )
+    return {r.id: (r, i) for r, i in session.execute(stmt.where(KnowledgeRequest.id.in_(ids)))}
+
+
+def matches_by_id(session: Session, *, ids: Sequence[int]) -> dict[int, Match]:
+    """Matches with their review history (loaded with them)."""
+    return {m.id: m for m in session.scalars(select(Match).where(Match.id.in_(ids))).unique()}
+
+
+def json_list_overlaps(session: Session, column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """True where the JSON array of strings ``column`` holds any of ``values``."""
+    if session.get_bind().dialect.name == "postgresql":
+        each = func.jsonb_array_elements_text(column).table_valued("value")
+    else:
+        each = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(each).where(each.c.value.in_(list(values))))

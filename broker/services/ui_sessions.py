@@ -1,0 +1,136 @@
+"""Sessions of the staff web pages: an API key signs in once and a cookie stands for it afterwards.
+
+The cookie holds a random token; the database holds only its SHA-256, the key it stands for and
+the session's CSRF token. A session ends when it is signed out, after ``SESSION_LIFETIME``, or as
+soon as its key is revoked or expires (checked on every request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from broker.errors import Forbidden, Unauthorized
+from broker.models import ApiKey, Role, UiSession
+from broker.services import keys
+from broker.services.principal import Principal
+
+SESSION_LIFETIME = timedelta(hours=8)
+# Institution keys use the JSON API: the workspace shows every institution's records side by side.
+WORKSPACE_ROLES = (Role.admin, Role.staff, Role.broker)
+REVIEWER_ROLES = (Role.admin, Role.staff)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is looking at a page, and the token their forms must carry."""
+
+    principal: Principal
+    session_id: int
+    csrf_token: str
+
+    @property
+    def can_review(self) -> bool:
+        return self.principal.role in REVIEWER_ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    viewer: Viewer
+    token: str  # for the cookie; never stored
+    expires_at: datetime
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def tokens_match(sent: str | None, expected: str | None) -> bool:
+    """Constant-time comparison of a form's token with the expected one; empty never matches."""
+    if not sent or not expected:
+        return False
+    return hmac.compare_digest(sent.encode(), expected.encode())
+
+
+def sign_in(session: Session, *, api_key: str) -> SignedIn:
+    """Check the key like the JSON API does and open a session for it.
+
+    Raises:
+        Unauthorized: the key is unknown, revoked or expired.
+        Forbidden: an institution key (the workspace is for staff, brokers and admins).
+    """
+    principal = keys.authenticate(session, api_key.strip() or None)
+    if principal.role not in WORKSPACE_ROLES:
+        raise Forbidden(
+            "institution keys cannot sign in to the staff workspace; "
+            "use the JSON API (/docs), which shows an institution what it may see"
+        )
+    now = datetime.now(UTC)
+    _forget_dead_sessions(session, api_key_id=principal.key_id, now=now)
+    token = new_token()
+    row = UiSession(
+        token_hash=_hash(token),
+        api_key_id=principal.key_id,
+        csrf_token=new_token(),
+        created_at=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
+    session.add(row)
+    session.flush()
+    viewer = Viewer(principal=principal, session_id=row.id, csrf_token=row.csrf_token)
+    return SignedIn(viewer=viewer, token=token, expires_at=row.expires_at)
+
+
+def resolve(session: Session, *, token: str | None) -> Viewer:
+    """The viewer a session cookie stands for.
+
+    Raises:
+        Unauthorized: no such session, or it was signed out, expired, or its key was revoked or expired.
+    """
+    if not token:
+        raise Unauthorized("not signed in")
+    found = session.execute(
+        select(UiSession, ApiKey)
+        .join(ApiKey, ApiKey.id == UiSession.api_key_id)
+        .where(UiSession.token_hash == _hash(token))
+    ).first()
+    if found is None:
+        raise Unauthorized("not signed in")
+    row, key = found
+    now = datetime.now(UTC)
+    if row.revoked_at is not None or row.expires_at <= now:
+        raise Unauthorized("the session has ended; sign in again")
+    if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        raise Unauthorized("the API key behind this session is no longer valid")
+    principal = Principal(
+        key_id=key.id, name=key.name, role=Role(key.role), institution_id=key.institution_id
+    )
+    return Viewer(principal=principal, session_id=row.id, csrf_token=row.csrf_token)
+
+
+def sign_out(session: Session, *, session_id: int) -> None:
+    row = session.get(UiSession, session_id)
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.flush()
+
+
+def _forget_dead_sessions(session: Session, *, api_key_id: int, now: datetime) -> None:
+    """Each sign-in clears the key's ended sessions, so the table stays as small as the live ones."""
+    session.execute(
+        delete(UiSession).where(
+            UiSession.api_key_id == api_key_id,
+            or_(UiSession.revoked_at.is_not(None), UiSession.expires_at <= now),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

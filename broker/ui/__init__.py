@@ -1,0 +1,25 @@
+"""Server-rendered staff pages under /ui: sign in with an API key, review ranked matches, see the gaps."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from broker.ui.rendering import HERE, UiRoute, error_page
+from broker.ui.routes import auth, gaps, offers, requests
+
+fallback = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
+
+
+@fallback.api_route("/{path:path}", methods=["GET", "POST"])
+def not_found(request: Request, path: str) -> HTMLResponse:
+    return error_page(request, 404, "there is no such page")
+
+
+def install_ui(app: FastAPI) -> None:
+    """Serve the staff pages and their stylesheet (before the catch-all that answers unknown /ui paths)."""
+    app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui_static")
+    for module in (auth, requests, offers, gaps):
+        app.include_router(module.router)
+    app.include_router(fallback)
