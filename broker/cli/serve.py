@@ -24,4 +24,7 @@ def serve(
         # One JSON line per request comes from broker.api.middleware.RequestId, with its request id.
         log_config=logging_config(settings.log_level),
         access_log=False,
+        # uvicorn kills a worker that misses a 5 s health ping; a busy worker (40 request threads
+        # on a loaded box) can miss one, and its killing resets every connection it was serving.
+        timeout_worker_healthcheck=30,
     )

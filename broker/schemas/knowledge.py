@@ -19,6 +19,9 @@ from broker.schemas.codes import (
 from broker.schemas.common import MAX_ID, ExternalId, StrictModel, TrackedRead, UpdateModel
 
 MAX_USD = 100_000_000
+# A budget below one dollar is no budget; near zero it would also overflow cost / budget in the scorer.
+MIN_BUDGET_USD = 1
+BUDGET_TEXT = "Budget in USD, at least 1; null when there is none"
 
 
 def _check_window(start: date | None, end: date | None, names: str) -> None:
@@ -103,7 +106,7 @@ class OfferRead(_KnowledgeRead):
 
 class RequestCreate(_KnowledgeCreate):
     desired_outcomes: OutcomeCodes = Field(default_factory=list)
-    budget_usd: float | None = Field(default=None, gt=0, le=MAX_USD)
+    budget_usd: float | None = Field(default=None, ge=MIN_BUDGET_USD, le=MAX_USD, description=BUDGET_TEXT)
     participants: int | None = Field(default=None, ge=1, le=1000)
     timeframe_start: date | None = None
     timeframe_end: date | None = None
@@ -117,7 +120,7 @@ class RequestCreate(_KnowledgeCreate):
 
 class RequestUpdate(_KnowledgeUpdate):
     desired_outcomes: OutcomeCodes | None = None
-    budget_usd: float | None = Field(default=None, gt=0, le=MAX_USD)
+    budget_usd: float | None = Field(default=None, ge=MIN_BUDGET_USD, le=MAX_USD, description=BUDGET_TEXT)
     participants: int | None = Field(default=None, ge=1, le=1000)
     timeframe_start: date | None = None
     timeframe_end: date | None = None

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from broker.models import MatchStatus
 from broker.schemas.codes import CountryCode, LanguageCodes, ModalityCodes, SectorCodes
 from broker.schemas.common import MAX_ID, StrictModel
+from broker.schemas.knowledge import BUDGET_TEXT, MAX_USD, MIN_BUDGET_USD
 
 
 class RankedItem(BaseModel):
@@ -42,5 +43,5 @@ class ExploreRequest(StrictModel):
     country: CountryCode
     modalities: ModalityCodes = Field(default_factory=list)
     languages: LanguageCodes = Field(default_factory=list)
-    budget_usd: float | None = Field(default=None, gt=0, le=100_000_000)
+    budget_usd: float | None = Field(default=None, ge=MIN_BUDGET_USD, le=MAX_USD, description=BUDGET_TEXT)
     participants: int | None = Field(default=None, ge=1, le=1000)

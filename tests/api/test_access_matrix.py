@@ -146,21 +146,40 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/api/v1/requests/{request_a}/matches", None, [A, A, 200, 403, 200, 200, 200]),
     ("GET", "/api/v1/requests/{draft_request_a}/matches", None, [A, A, 200, 404, 200, 200, 200]),
     ("GET", "/api/v1/offers/{offer_a}/matches", None, [A, A, 200, 403, 200, 200, 200]),
-    ("POST", "/api/v1/match", lambda ids: {"title": "Raise tax revenue", "description": "Our tax base is narrow.",
-                                          "country": "KEN", "sectors": ["15111"]},
-     [A, A, 200, 200, 200, 200, 200]),
-    ("POST", "/api/v1/import?format=json&kind=institutions",
-     lambda ids: [{"external_id": "imp-1", "name": "Imported", "country": "GHA", "kind": "ngo", "languages": ["en"]}],
-     [A, A, 403, 403, 200, 403, 200]),
+    (
+        "POST",
+        "/api/v1/match",
+        lambda ids: {
+            "title": "Raise tax revenue",
+            "description": "Our tax base is narrow.",
+            "country": "KEN",
+            "sectors": ["15111"],
+        },
+        [A, A, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST",
+        "/api/v1/import?format=json&kind=institutions",
+        lambda ids: [
+            {"external_id": "imp-1", "name": "Imported", "country": "GHA", "kind": "ngo", "languages": ["en"]}
+        ],
+        [A, A, 403, 403, 200, 403, 200],
+    ),
     ("GET", "/api/v1/export?kind=offers", None, [A, A, 403, 403, 200, 200, 200]),
     # with no decisions stored, staff and admin get the "too few decisions" 422
     ("POST", "/api/v1/scoring-profiles/learned/learn", None, [A, A, 403, 403, 403, 422, 422]),
     ("GET", "/api/v1/scoring-profiles", None, [A, A, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/scoring-profiles/default", None, [A, A, 200, 200, 200, 200, 200]),
-    ("PUT", "/api/v1/scoring-profiles/cheap", lambda ids: {"weights": {**EVEN, "cost": 3}},
-     [A, A, 403, 403, 403, 200, 200]),
-    *[("GET", f"/api/v1/taxonomy/{name}", None, [A, A, 200, 200, 200, 200, 200])
-      for name in ("sectors", "sdgs", "countries", "regions", "languages", "modalities", "outcomes")],
+    (
+        "PUT",
+        "/api/v1/scoring-profiles/cheap",
+        lambda ids: {"weights": {**EVEN, "cost": 3}},
+        [A, A, 403, 403, 403, 200, 200],
+    ),
+    *[
+        ("GET", f"/api/v1/taxonomy/{name}", None, [A, A, 200, 200, 200, 200, 200])
+        for name in ("sectors", "sdgs", "countries", "regions", "languages", "modalities", "outcomes")
+    ],
 ]
 
 PARAMS = [

@@ -9,7 +9,9 @@ WEIGHTS = {"semantic": 2, "sector": 1, "region": 1, "modality": 0, "language": 0
 
 def test_staff_creates_profile_with_normalised_weights(client: TestClient, caller: CallerFactory) -> None:
     headers = caller("staff").headers
-    response = client.put("/api/v1/scoring-profiles/semantic-heavy", json={"weights": WEIGHTS}, headers=headers)
+    response = client.put(
+        "/api/v1/scoring-profiles/semantic-heavy", json={"weights": WEIGHTS}, headers=headers
+    )
     assert response.status_code == 200, response.text
     weights = response.json()["weights"]
     assert weights["semantic"] == 0.5 and abs(sum(weights.values()) - 1) < 1e-12
@@ -20,24 +22,35 @@ def test_staff_creates_profile_with_normalised_weights(client: TestClient, calle
 def test_making_a_profile_default_unsets_the_old_one(client: TestClient, caller: CallerFactory) -> None:
     headers = caller("admin").headers
     client.put("/api/v1/scoring-profiles/new", json={"weights": WEIGHTS, "is_default": True}, headers=headers)
-    profiles = {p["name"]: p["is_default"] for p in client.get("/api/v1/scoring-profiles", headers=headers).json()}
+    profiles = {
+        p["name"]: p["is_default"] for p in client.get("/api/v1/scoring-profiles", headers=headers).json()
+    }
     assert profiles == {"default": False, "new": True}
 
 
 def test_all_zero_or_negative_weights_are_422(client: TestClient, caller: CallerFactory) -> None:
     headers = caller("staff").headers
     zero = dict.fromkeys(WEIGHTS, 0)
-    assert client.put("/api/v1/scoring-profiles/x", json={"weights": zero}, headers=headers).status_code == 422
+    assert (
+        client.put("/api/v1/scoring-profiles/x", json={"weights": zero}, headers=headers).status_code == 422
+    )
     negative = {**WEIGHTS, "cost": -1}
-    assert client.put("/api/v1/scoring-profiles/x", json={"weights": negative}, headers=headers).status_code == 422
+    assert (
+        client.put("/api/v1/scoring-profiles/x", json={"weights": negative}, headers=headers).status_code
+        == 422
+    )
 
 
 def test_stale_version_on_replace_is_409(client: TestClient, caller: CallerFactory) -> None:
     headers = caller("staff").headers
     client.put("/api/v1/scoring-profiles/p", json={"weights": WEIGHTS}, headers=headers)
     changed = {**WEIGHTS, "cost": 1}
-    assert client.put("/api/v1/scoring-profiles/p", json={"weights": changed, "version": 1},
-                      headers=headers).json()["version"] == 2
+    assert (
+        client.put(
+            "/api/v1/scoring-profiles/p", json={"weights": changed, "version": 1}, headers=headers
+        ).json()["version"]
+        == 2
+    )
     stale = client.put("/api/v1/scoring-profiles/p", json={"weights": WEIGHTS, "version": 1}, headers=headers)
     assert stale.status_code == 409
 

@@ -1,4 +1,4 @@
-"""Ranked match lists through the API (with the fast test encoder; see test_ranking_model for the real one)."""
+"""Ranked match lists through the API, with the fast test encoder (test_ranking_model uses the real one)."""
 
 from __future__ import annotations
 
@@ -24,23 +24,66 @@ def catalogue(session: Session) -> dict[str, int]:
     kenya = make_institution(session, name="Kenya MoH", country="KEN", languages=["en", "sw"])
     brazil = make_institution(session, name="Brazil MoH", country="BRA", languages=["pt", "en"])
     egypt = make_institution(session, name="Egypt irrigation", country="EGY", languages=["ar"])
-    hiv = make_offer(session, brazil, title="HIV treatment scale-up with free antiretroviral therapy",
-                     description="Universal free antiretroviral treatment for people living with HIV.",
-                     sectors=["13040"], modalities=["study_tour", "expert_visit"], cost_usd=30000)
-    irrigation = make_offer(session, egypt, title="Irrigation canal management by water user associations",
-                            description="Farmers manage irrigation canals and water allocation.",
-                            sectors=["31140"], modalities=["study_tour"])
-    own = make_offer(session, kenya, title="HIV treatment in Kenya", description="Our own HIV treatment work.",
-                     sectors=["13040"])
-    draft = make_offer(session, brazil, title="HIV treatment draft", description="HIV treatment, not ready.",
-                       sectors=["13040"], status="draft")
-    expired = make_offer(session, brazil, title="HIV treatment old", description="HIV treatment expired offer.",
-                         sectors=["13040"], available_until=date(2020, 1, 1))
-    request = make_request(session, kenya, title="HIV treatment for rural patients",
-                           description="We need to expand HIV treatment with antiretroviral therapy.",
-                           sectors=["13040"], modalities=["study_tour"], budget_usd=50000, participants=6)
-    return {"hiv": hiv.id, "irrigation": irrigation.id, "own": own.id, "draft": draft.id,
-            "expired": expired.id, "request": request.id, "kenya": kenya.id, "brazil": brazil.id}
+    hiv = make_offer(
+        session,
+        brazil,
+        title="HIV treatment scale-up with free antiretroviral therapy",
+        description="Universal free antiretroviral treatment for people living with HIV.",
+        sectors=["13040"],
+        modalities=["study_tour", "expert_visit"],
+        cost_usd=30000,
+    )
+    irrigation = make_offer(
+        session,
+        egypt,
+        title="Irrigation canal management by water user associations",
+        description="Farmers manage irrigation canals and water allocation.",
+        sectors=["31140"],
+        modalities=["study_tour"],
+    )
+    own = make_offer(
+        session,
+        kenya,
+        title="HIV treatment in Kenya",
+        description="Our own HIV treatment work.",
+        sectors=["13040"],
+    )
+    draft = make_offer(
+        session,
+        brazil,
+        title="HIV treatment draft",
+        description="HIV treatment, not ready.",
+        sectors=["13040"],
+        status="draft",
+    )
+    expired = make_offer(
+        session,
+        brazil,
+        title="HIV treatment old",
+        description="HIV treatment expired offer.",
+        sectors=["13040"],
+        available_until=date(2020, 1, 1),
+    )
+    request = make_request(
+        session,
+        kenya,
+        title="HIV treatment for rural patients",
+        description="We need to expand HIV treatment with antiretroviral therapy.",
+        sectors=["13040"],
+        modalities=["study_tour"],
+        budget_usd=50000,
+        participants=6,
+    )
+    return {
+        "hiv": hiv.id,
+        "irrigation": irrigation.id,
+        "own": own.id,
+        "draft": draft.id,
+        "expired": expired.id,
+        "request": request.id,
+        "kenya": kenya.id,
+        "brazil": brazil.id,
+    }
 
 
 def test_request_matches_are_ranked_explained_and_filtered(
@@ -67,12 +110,18 @@ def test_recompute_keeps_status_and_reviews(
     staff = caller("staff").headers
     url = f"/api/v1/requests/{catalogue['request']}/matches"
     first = client.get(url, headers=staff).json()["items"][0]
-    review = client.post(f"/api/v1/matches/{first['id']}/reviews", json={"status": "shortlisted", "note": "call"},
-                         headers=staff)
+    review = client.post(
+        f"/api/v1/matches/{first['id']}/reviews",
+        json={"status": "shortlisted", "note": "call"},
+        headers=staff,
+    )
     assert review.status_code == 201
     broker = caller("broker").headers
     offer = client.get(f"/api/v1/offers/{catalogue['hiv']}", headers=broker).json()
-    edit = {"version": offer["version"], "description": "Antiretroviral therapy for everyone, with community support."}
+    edit = {
+        "version": offer["version"],
+        "description": "Antiretroviral therapy for everyone, with community support.",
+    }
     assert client.patch(f"/api/v1/offers/{catalogue['hiv']}", json=edit, headers=broker).status_code == 200
     again = client.get(url, headers=staff).json()["items"]
     same = next(i for i in again if i["offer_id"] == catalogue["hiv"])
@@ -98,8 +147,13 @@ def test_diversity_caps_offers_per_institution(
 ) -> None:
     brazil = session.get_one(Institution, catalogue["brazil"])
     for i in range(3):
-        make_offer(session, brazil, title=f"HIV treatment variant {i}", description="HIV treatment programme.",
-                   sectors=["13040"])
+        make_offer(
+            session,
+            brazil,
+            title=f"HIV treatment variant {i}",
+            description="HIV treatment programme.",
+            sectors=["13040"],
+        )
     url = f"/api/v1/requests/{catalogue['request']}/matches?limit=10"
     items = client.get(url, headers=caller("staff").headers).json()["items"]
     from_brazil = [i for i in items if i["offer_id"] != catalogue["irrigation"]]
@@ -113,14 +167,19 @@ def test_profile_changes_weights_and_unknown_profile_is_404(
 ) -> None:
     staff = caller("staff").headers
     weights = {"semantic": 0, "sector": 0, "region": 0, "modality": 0, "language": 0, "cost": 1}
-    assert client.put("/api/v1/scoring-profiles/cost-only", json={"weights": weights}, headers=staff).status_code == 200
+    assert (
+        client.put("/api/v1/scoring-profiles/cost-only", json={"weights": weights}, headers=staff).status_code
+        == 200
+    )
     url = f"/api/v1/requests/{catalogue['request']}/matches"
     items = client.get(f"{url}?profile=cost-only", headers=staff).json()["items"]
     assert all(abs(i["score"] - i["components"]["cost"]) < 1e-9 for i in items)
     assert client.get(f"{url}?profile=nope", headers=staff).status_code == 404
 
 
-def test_offer_side_ranks_open_requests(client: TestClient, caller: CallerFactory, catalogue: dict[str, int]) -> None:
+def test_offer_side_ranks_open_requests(
+    client: TestClient, caller: CallerFactory, catalogue: dict[str, int]
+) -> None:
     body = client.get(f"/api/v1/offers/{catalogue['hiv']}/matches", headers=caller("broker").headers).json()
     assert [i["request_id"] for i in body["items"]] == [catalogue["request"]]
     assert body["items"][0]["offer_id"] == catalogue["hiv"]
@@ -129,8 +188,12 @@ def test_offer_side_ranks_open_requests(client: TestClient, caller: CallerFactor
 def test_explore_ranks_without_storing(
     client: TestClient, caller: CallerFactory, session: Session, catalogue: dict[str, int]
 ) -> None:
-    body = {"title": "Irrigation water user associations", "description": "Canal management by farmers.",
-            "country": "Morocco", "sectors": ["31140"]}
+    body = {
+        "title": "Irrigation water user associations",
+        "description": "Canal management by farmers.",
+        "country": "Morocco",
+        "sectors": ["31140"],
+    }
     response = client.post("/api/v1/match", json=body, headers=caller("broker").headers)
     assert response.status_code == 200, response.text
     items = response.json()["items"]
@@ -144,14 +207,19 @@ def test_closed_request_shows_stored_matches_without_recomputing(
     url = f"/api/v1/requests/{catalogue['request']}/matches"
     first = client.get(url, headers=staff).json()
     request = client.get(f"/api/v1/requests/{catalogue['request']}", headers=broker).json()
-    client.patch(f"/api/v1/requests/{catalogue['request']}", json={"version": request["version"], "status": "matched"},
-                 headers=broker)
+    client.patch(
+        f"/api/v1/requests/{catalogue['request']}",
+        json={"version": request["version"], "status": "matched"},
+        headers=broker,
+    )
     stored = client.get(url, headers=staff).json()
     assert stored["recomputed"] is False
     assert [i["id"] for i in stored["items"]] == [i["id"] for i in first["items"]]
 
 
-def test_embeddings_are_stored_once_per_text(client: TestClient, caller: CallerFactory, session: Session) -> None:
+def test_embeddings_are_stored_once_per_text(
+    client: TestClient, caller: CallerFactory, session: Session
+) -> None:
     inst = make_institution(session)
     headers = caller("broker").headers
 
@@ -159,22 +227,31 @@ def test_embeddings_are_stored_once_per_text(client: TestClient, caller: CallerF
         return session.scalar(select(func.count()).select_from(Embedding)) or 0
 
     before = count()
-    body = {"institution_id": inst.id, "title": "Land titling", "description": "Registering rural land rights.",
-            "sectors": ["31130"], "modalities": ["workshop"]}
+    body = {
+        "institution_id": inst.id,
+        "title": "Land titling",
+        "description": "Registering rural land rights.",
+        "sectors": ["31130"],
+        "modalities": ["workshop"],
+    }
     offer = client.post("/api/v1/offers", json=body, headers=headers).json()
     assert count() == before + 1
-    offer = client.patch(f"/api/v1/offers/{offer['id']}", json={"version": offer["version"], "cost_usd": 900},
-                         headers=headers).json()
+    offer = client.patch(
+        f"/api/v1/offers/{offer['id']}", json={"version": offer["version"], "cost_usd": 900}, headers=headers
+    ).json()
     assert count() == before + 1  # text unchanged: no new embedding
-    client.patch(f"/api/v1/offers/{offer['id']}", json={"version": offer["version"], "title": "Land titling at scale"},
-                 headers=headers)
+    client.patch(
+        f"/api/v1/offers/{offer['id']}",
+        json={"version": offer["version"], "title": "Land titling at scale"},
+        headers=headers,
+    )
     assert count() == before + 2
 
 
 def test_two_workers_stay_consistent(
     app_settings: Settings, session: Session, caller: CallerFactory, catalogue: dict[str, int]
 ) -> None:
-    """Two app instances (as two worker processes) over one database: a write through one is seen by the other."""
+    """Two app instances (as two workers) over one database: a write through one is seen by the other."""
 
     def session_override() -> Iterator[Session]:
         scope = session.begin_nested()
@@ -188,10 +265,16 @@ def test_two_workers_stay_consistent(
     with TestClient(apps[0]) as reader, TestClient(apps[1]) as writer:
         url = f"/api/v1/requests/{catalogue['request']}/matches"
         assert len(reader.get(url, headers=staff).json()["items"]) == 2
-        body = {"institution_id": catalogue["brazil"], "title": "HIV treatment adherence clubs",
-                "description": "HIV treatment adherence clubs for antiretroviral therapy.", "sectors": ["13040"],
-                "modalities": ["study_tour"]}
+        body = {
+            "institution_id": catalogue["brazil"],
+            "title": "HIV treatment adherence clubs",
+            "description": "HIV treatment adherence clubs for antiretroviral therapy.",
+            "sectors": ["13040"],
+            "modalities": ["study_tour"],
+        }
         new = writer.post("/api/v1/offers", json=body, headers=broker).json()
         assert new["id"] in [i["offer_id"] for i in reader.get(url, headers=staff).json()["items"]]
         writer.delete(f"/api/v1/offers/{catalogue['irrigation']}", headers=broker)
-        assert catalogue["irrigation"] not in [i["offer_id"] for i in reader.get(url, headers=staff).json()["items"]]
+        assert catalogue["irrigation"] not in [
+            i["offer_id"] for i in reader.get(url, headers=staff).json()["items"]
+        ]

@@ -39,23 +39,34 @@ def test_hiv_request_ranks_hiv_offer_above_irrigation(
     # the same sector and modality on both offers, so only the text can separate them
     common = {"institution_id": supplier.id, "sectors": ["12110"], "modalities": ["study_tour"]}
     offers = {
-        "hiv": {"title": "Free antiretroviral therapy for people living with HIV",
-                "description": "A national programme that tests for HIV and treats every patient with "
-                               "antiretroviral drugs, cutting AIDS deaths."},
-        "irrigation": {"title": "Drip irrigation for smallholder farmers",
-                       "description": "Farmers adopted drip irrigation and water user associations to "
-                                      "save water and raise crop yields."},
+        "hiv": {
+            "title": "Free antiretroviral therapy for people living with HIV",
+            "description": "A national programme that tests for HIV and treats every patient with "
+            "antiretroviral drugs, cutting AIDS deaths.",
+        },
+        "irrigation": {
+            "title": "Drip irrigation for smallholder farmers",
+            "description": "Farmers adopted drip irrigation and water user associations to "
+            "save water and raise crop yields.",
+        },
     }
     ids = {}
     for name, text in offers.items():
         response = model_client.post("/api/v1/offers", json={**common, **text}, headers=headers)
         assert response.status_code == 201, response.text
         ids[name] = response.json()["id"]
-    request = model_client.post("/api/v1/requests", json={
-        "institution_id": seeker.id, "sectors": ["12110"], "modalities": ["study_tour"],
-        "title": "Treating HIV patients in rural districts",
-        "description": "Many people with HIV/AIDS in our provinces never start treatment; we want to learn "
-                       "how to bring medicines and care to them."}, headers=headers).json()
+    request = model_client.post(
+        "/api/v1/requests",
+        json={
+            "institution_id": seeker.id,
+            "sectors": ["12110"],
+            "modalities": ["study_tour"],
+            "title": "Treating HIV patients in rural districts",
+            "description": "Many people with HIV/AIDS in our provinces never start treatment; "
+            "we want to learn how to bring medicines and care to them.",
+        },
+        headers=headers,
+    ).json()
     body = model_client.get(f"/api/v1/requests/{request['id']}/matches", headers=headers).json()
     assert body["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
     ranked = [item["offer_id"] for item in body["items"]]

@@ -13,7 +13,6 @@ from broker.models import ApiKey, Role
 from broker.services.keys import hash_key
 from broker.services.principal import Principal
 
-
 CLI_LIKE = Principal(key_id=0, name="test", role=Role.admin)
 
 

@@ -30,7 +30,8 @@ def test_learned_weights_recover_the_true_order() -> None:
     learned = learning.fit_weights(x, y)
     informative = [f for f in FACTORS if TRUE[f] > 0]
     assert sorted(informative, key=learned.__getitem__, reverse=True) == sorted(
-        informative, key=TRUE.__getitem__, reverse=True)
+        informative, key=TRUE.__getitem__, reverse=True
+    )
     assert learned["cost"] < 0.03
 
 
@@ -43,8 +44,14 @@ def test_learned_profile_beats_a_wrong_profile_on_held_out_decisions() -> None:
 
 def test_too_few_decisions_are_refused(session: Session) -> None:
     with pytest.raises(InvalidInput, match="too few decisions"):
-        learning.learn_profile(session, principal=CLI_LIKE, engine=MatchEngine(HashingEncoder()), base=None,
-                               name="learned", with_eval=False)
+        learning.learn_profile(
+            session,
+            principal=CLI_LIKE,
+            engine=MatchEngine(HashingEncoder()),
+            base=None,
+            name="learned",
+            with_eval=False,
+        )
 
 
 def test_learns_from_stored_reviews_and_saves_the_profile(session: Session) -> None:
@@ -56,18 +63,32 @@ def test_learns_from_stored_reviews_and_saves_the_profile(session: Session) -> N
     pairs = [(r, o) for r in requests for o in offers]
     for (request, offer), values, label in zip(pairs, x, y, strict=False):
         components = dict(zip(FACTORS, values.tolist(), strict=True))
-        match = Match(request_id=request.id, offer_id=offer.id, profile="default", score=0.5, rank=1,
-                      components=components)
+        match = Match(
+            request_id=request.id,
+            offer_id=offer.id,
+            profile="default",
+            score=0.5,
+            rank=1,
+            components=components,
+        )
         session.add(match)
         session.flush()
         status = "accepted" if label else "rejected"
-        session.add(MatchReview(match_id=match.id, status=status, reviewer_name="t", components_at_review=components))
+        session.add(
+            MatchReview(match_id=match.id, status=status, reviewer_name="t", components_at_review=components)
+        )
     session.flush()
     matrix, labels = learning.decision_matrix(session)
     assert matrix.shape == (60, 6) and labels.sum() == y.sum()
     wrong = Weights(semantic=0, sector=0, region=0, modality=0, language=1, cost=1)
     profiles.put_profile(session, principal=CLI_LIKE, name="wrong", data=ProfilePut(weights=wrong))
-    report = learning.learn_profile(session, principal=CLI_LIKE, engine=MatchEngine(HashingEncoder()), base="wrong",
-                                    name="learned-test", with_eval=False)
+    report = learning.learn_profile(
+        session,
+        principal=CLI_LIKE,
+        engine=MatchEngine(HashingEncoder()),
+        base="wrong",
+        name="learned-test",
+        with_eval=False,
+    )
     assert report.decisions == 60 and report.improved and report.saved_as == "learned-test"
     assert profiles.get_profile(session, name="learned-test").weights == report.learned

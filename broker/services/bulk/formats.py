@@ -48,6 +48,7 @@ def guess_kind(filename: str) -> str | None:
 
 def parse(text: str, fmt: Format, kind: str | None) -> list[RawRecord]:
     """Records of ``kind`` (or, for a JSON bundle ``{"institutions": [...], ...}``, of each kind)."""
+    text = text.removeprefix("\ufeff")  # spreadsheet programs start UTF-8 files with a BOM
     if fmt is Format.json:
         return _parse_json(text, kind)
     if kind not in KINDS:
@@ -62,6 +63,8 @@ def _parse_json(text: str, kind: str | None) -> list[RawRecord]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise InvalidInput("invalid JSON: nested too deeply") from None
     if isinstance(data, dict) and set(data) <= set(KINDS):
         return [rec for name in KINDS for rec in _records(data.get(name, []), name)]
     if kind not in KINDS:
@@ -89,11 +92,21 @@ def _parse_ndjson(text: str, kind: str) -> Iterator[RawRecord]:
         except json.JSONDecodeError as exc:
             yield RawRecord(kind, number, {"__invalid_json__": exc.msg})
             continue
+        except RecursionError:
+            yield RawRecord(kind, number, {"__invalid_json__": "nested too deeply"})
+            continue
         yield RawRecord(kind, number, item if isinstance(item, dict) else {"__not_an_object__": item})
 
 
 def _parse_csv(text: str, kind: str) -> Iterator[RawRecord]:
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        yield from _csv_records(reader, kind)
+    except csv.Error as exc:  # e.g. a cell over the csv module's 128 KiB field limit
+        raise InvalidInput(f"invalid CSV at line {reader.line_num}: {exc}") from None
+
+
+def _csv_records(reader: csv.DictReader[str], kind: str) -> Iterator[RawRecord]:
     for row in reader:
         values: dict[str, Any] = {}
         for name, cell in row.items():

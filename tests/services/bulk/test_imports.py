@@ -20,7 +20,7 @@ inst-a,Agency A,Kenya,government,en;sw
 inst-b,Agency B,BR,ngo,pt
 """
 OFFERS_CSV = """external_id,institution,title,description,sectors,modalities,cost_usd,sdgs
-off-1,inst-a,Community health workers,Training and deploying community health workers.,12220,study_tour;expert_visit,25000,3
+off-1,inst-a,Health workers,Training and deploying health workers.,12220,study_tour;expert_visit,25000,3
 off-2,inst-b,Bad sector,An offer with an unknown sector code.,99999,study_tour,,
 off-3,inst-zz,Unknown institution,An offer whose institution does not exist.,12220,workshop,,
 off-4,inst-b,Negative cost,An offer with a negative cost of one exchange.,12220,workshop,-5,
@@ -29,7 +29,9 @@ off-4,inst-b,Negative cost,An offer with a negative cost of one exchange.,12220,
 
 def run(session: Session, text: str, fmt: Format, kind: str | None, *, partial: bool = False):  # type: ignore[no-untyped-def]
     records = formats.parse(text, fmt, kind)
-    return imports.import_records(session, principal=CLI_LIKE, records=records, encoder=ENCODER, partial=partial)
+    return imports.import_records(
+        session, principal=CLI_LIKE, records=records, encoder=ENCODER, partial=partial
+    )
 
 
 def count(session: Session, model: type) -> int:
@@ -77,7 +79,9 @@ def test_ndjson_reports_line_numbers_of_invalid_json(session: Session) -> None:
     assert [(p.line, p.field) for p in report.problems] == [(3, "record")]
 
 
-def test_demo_corpus_loads_and_round_trips_through_every_format(session: Session, engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_corpus_loads_and_round_trips_through_every_format(
+    session: Session, engine: Engine, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     report = demo.load_demo(session, principal=CLI_LIKE, encoder=ENCODER)
     assert report.applied and report.created == {"institutions": 154, "offers": 180, "requests": 92}
     assert demo.load_demo(session, principal=CLI_LIKE, encoder=ENCODER).unchanged["offers"] == 180
