@@ -93,3 +93,45 @@ CallerFactory = Callable[..., Caller]
 def caller(session: Session) -> CallerFactory:
     """``caller("staff")`` or ``caller("institution", inst)``: a fresh key and its headers."""
     return lambda role, institution=None: make_caller(session, role, institution)
+
+
+def make_hiv_catalogue(session: Session) -> dict[str, Institution | Offer | KnowledgeRequest]:
+    """Kenya asks for HIV treatment; Brazil offers it, Egypt offers irrigation (a distractor)."""
+    kenya = make_institution(session, name="Kenya MoH", country="KEN", languages=["en", "sw"])
+    brazil = make_institution(session, name="Brazil MoH", country="BRA", languages=["pt", "en"])
+    egypt = make_institution(session, name="Egypt irrigation", country="EGY", languages=["ar"])
+    hiv = make_offer(
+        session,
+        brazil,
+        title="HIV treatment scale-up with free antiretroviral therapy",
+        description="Universal free antiretroviral treatment for people living with HIV.",
+        sectors=["13040"],
+        modalities=["study_tour", "expert_visit"],
+        cost_usd=30000,
+    )
+    irrigation = make_offer(
+        session,
+        egypt,
+        title="Irrigation canal management by water user associations",
+        description="Farmers manage irrigation canals and water allocation.",
+        sectors=["31140"],
+        modalities=["study_tour"],
+    )
+    request = make_request(
+        session,
+        kenya,
+        title="HIV treatment for rural patients",
+        description="We need to expand HIV treatment with antiretroviral therapy.",
+        sectors=["13040"],
+        modalities=["study_tour"],
+        budget_usd=50000,
+        participants=6,
+    )
+    return {
+        "kenya": kenya,
+        "brazil": brazil,
+        "egypt": egypt,
+        "hiv": hiv,
+        "irrigation": irrigation,
+        "request": request,
+    }

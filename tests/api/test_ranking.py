@@ -14,33 +14,16 @@ from broker.api.deps import get_session
 from broker.config import Settings
 from broker.main import create_app
 from broker.models import Embedding, Institution
-from tests.factories import CallerFactory, make_institution, make_offer, make_request
+from tests.factories import CallerFactory, make_hiv_catalogue, make_institution, make_offer
 
 FACTORS = {"semantic", "sector", "region", "modality", "language", "cost"}
 
 
 @pytest.fixture
 def catalogue(session: Session) -> dict[str, int]:
-    kenya = make_institution(session, name="Kenya MoH", country="KEN", languages=["en", "sw"])
-    brazil = make_institution(session, name="Brazil MoH", country="BRA", languages=["pt", "en"])
-    egypt = make_institution(session, name="Egypt irrigation", country="EGY", languages=["ar"])
-    hiv = make_offer(
-        session,
-        brazil,
-        title="HIV treatment scale-up with free antiretroviral therapy",
-        description="Universal free antiretroviral treatment for people living with HIV.",
-        sectors=["13040"],
-        modalities=["study_tour", "expert_visit"],
-        cost_usd=30000,
-    )
-    irrigation = make_offer(
-        session,
-        egypt,
-        title="Irrigation canal management by water user associations",
-        description="Farmers manage irrigation canals and water allocation.",
-        sectors=["31140"],
-        modalities=["study_tour"],
-    )
+    base = make_hiv_catalogue(session)
+    kenya, brazil = base["kenya"], base["brazil"]
+    hiv, irrigation = base["hiv"], base["irrigation"]
     own = make_offer(
         session,
         kenya,
@@ -64,16 +47,7 @@ def catalogue(session: Session) -> dict[str, int]:
         sectors=["13040"],
         available_until=date(2020, 1, 1),
     )
-    request = make_request(
-        session,
-        kenya,
-        title="HIV treatment for rural patients",
-        description="We need to expand HIV treatment with antiretroviral therapy.",
-        sectors=["13040"],
-        modalities=["study_tour"],
-        budget_usd=50000,
-        participants=6,
-    )
+    request = base["request"]
     return {
         "hiv": hiv.id,
         "irrigation": irrigation.id,

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.factories import make_institution, make_offer, make_request
+from tests.factories import make_hiv_catalogue, make_institution, make_request
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -36,37 +36,9 @@ def signed_in(client: TestClient, key: str) -> str:
 @pytest.fixture
 def catalogue(session: Session) -> dict[str, int]:
     """Kenya asks for HIV treatment (Brazil offers it); Peru asks for something nobody offers."""
-    kenya = make_institution(session, name="Kenya MoH", country="KEN", languages=["en", "sw"])
-    brazil = make_institution(session, name="Brazil MoH", country="BRA", languages=["pt", "en"])
-    egypt = make_institution(session, name="Egypt irrigation", country="EGY", languages=["ar"])
+    base = make_hiv_catalogue(session)
+    kenya, hiv, irrigation, request = base["kenya"], base["hiv"], base["irrigation"], base["request"]
     peru = make_institution(session, name="Peru mining", country="PER", languages=["es"])
-    hiv = make_offer(
-        session,
-        brazil,
-        title="HIV treatment scale-up with free antiretroviral therapy",
-        description="Universal free antiretroviral treatment for people living with HIV.",
-        sectors=["13040"],
-        modalities=["study_tour", "expert_visit"],
-        cost_usd=30000,
-    )
-    irrigation = make_offer(
-        session,
-        egypt,
-        title="Irrigation canal management by water user associations",
-        description="Farmers manage irrigation canals and water allocation.",
-        sectors=["31140"],
-        modalities=["study_tour"],
-    )
-    request = make_request(
-        session,
-        kenya,
-        title="HIV treatment for rural patients",
-        description="We need to expand HIV treatment with antiretroviral therapy.",
-        sectors=["13040"],
-        modalities=["study_tour"],
-        budget_usd=50000,
-        participants=6,
-    )
     lonely = make_request(
         session,
         peru,
