@@ -27,6 +27,7 @@ from broker.matching import (
 )
 from broker.models import Institution, KnowledgeRequest, Offer
 from broker.reference import get_reference
+from broker.schemas.ranking import ExploreRequest
 
 
 @dataclass(frozen=True)
@@ -149,18 +150,24 @@ class DemandRow:
     valid_until: float
 
 
-def demand_row(book: Codebook, request: KnowledgeRequest, institution: Institution) -> DemandRow:
-    """Encode a request; its languages are united with its institution's working languages."""
+def demand_row(
+    book: Codebook, request: KnowledgeRequest | ExploreRequest, institution: Institution | None
+) -> DemandRow:
+    """Encode a stored or an exploratory (unsaved) request.
+
+    Its languages are united with its institution's working languages; an exploratory request has
+    no id (0) and no end date, and may have no institution (-1).
+    """
     return DemandRow(
-        request_id=request.id,
-        institution_id=request.institution_id,
+        request_id=request.id if isinstance(request, KnowledgeRequest) else 0,
+        institution_id=institution.id if institution else -1,
         sectors=book.sectors(request.sectors),
         country=book.country(request.country),
         modalities=book.modalities(request.modalities),
-        languages=book.languages(request.languages, institution.languages),
+        languages=book.languages(request.languages, institution.languages if institution else []),
         budget_usd=request.budget_usd or None,
         participants=request.participants,
-        valid_until=end_of_day(request.timeframe_end),
+        valid_until=end_of_day(request.timeframe_end) if isinstance(request, KnowledgeRequest) else math.inf,
     )
 
 

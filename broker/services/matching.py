@@ -12,7 +12,7 @@ from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestSt
 from broker.repositories import matches as repo
 from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList
 from broker.services import embeddings, knowledge, profiles
-from broker.services.codebook import DemandRow, demand_row
+from broker.services.codebook import demand_row
 from broker.services.engine import Explained, MatchEngine
 from broker.services.principal import Principal
 
@@ -120,18 +120,7 @@ def explore(
     engine.sync(session)
     text = embedding_text(data.title, data.description)
     vector = engine.encoder.encode([text])[0]
-    book = engine.book
-    row = DemandRow(
-        request_id=0,
-        institution_id=institution.id if institution else -1,
-        sectors=book.sectors(data.sectors),
-        country=book.country(data.country),
-        modalities=book.modalities(data.modalities),
-        languages=book.languages(data.languages, institution.languages if institution else []),
-        budget_usd=data.budget_usd,
-        participants=data.participants,
-        valid_until=float("inf"),
-    )
+    row = demand_row(engine.book, data, institution)
     ranked = engine.rank_offers(
         row,
         vector,
