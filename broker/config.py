@@ -22,10 +22,14 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "info"
 
-    # Embeddings: "sentence-transformers" loads a local model directory (default: the bundled
-    # all-MiniLM-L6-v2); "hashing" is the fast deterministic encoder meant for tests only.
-    encoder: Literal["sentence-transformers", "hashing"] = "sentence-transformers"
-    embedding_model: str | None = None
+    # Embeddings: "model" loads ``embedding_model``; "hashing" is the fast deterministic encoder
+    # meant for tests only ("sentence-transformers" is the old name of "model").
+    encoder: Literal["model", "sentence-transformers", "hashing"] = "model"
+    # A bundled model name (see broker.services.encoders.MODELS) or a local sentence-transformers
+    # directory. Changing it means `broker reindex`.
+    embedding_model: str = "multilingual-e5-small"
+    # Threads of one embedding call; 1 keeps a single query fastest on a busy 2-core machine.
+    embedding_threads: int = Field(default=1, ge=1, le=64)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # Closed unless listed: a JSON list in BROKER_CORS_ORIGINS, e.g. '["https://app.example.org"]'.

@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url)
         app.state.db_engine = engine
         app.state.session_factory = make_session_factory(engine)
-        app.state.match_engine = MatchEngine(load_encoder(settings.encoder, settings.embedding_model))
+        encoder = load_encoder(settings.encoder, settings.embedding_model, settings.embedding_threads)
+        app.state.match_engine = MatchEngine(encoder)
         try:
             yield
         finally:

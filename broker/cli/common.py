@@ -32,7 +32,7 @@ CLI_PRINCIPAL = Principal(key_id=0, name="command line", role=Role.admin)
 
 def configured_encoder() -> Encoder:
     settings = get_settings()
-    return load_encoder(settings.encoder, settings.embedding_model)
+    return load_encoder(settings.encoder, settings.embedding_model, settings.embedding_threads)
 
 
 @contextmanager
