@@ -9,6 +9,7 @@ from broker.api.routes.knowledge import offers_router, requests_router
 from broker.api.routes.matches import router as matches_router
 from broker.api.routes.profiles import router as profiles_router
 from broker.api.routes.ranking import router as ranking_router
+from broker.api.routes.suggest import router as suggest_router
 from broker.api.routes.taxonomy import router as taxonomy_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -22,5 +23,6 @@ for _router in (
     profiles_router,
     ranking_router,
     bulk_router,
+    suggest_router,
 ):
     api_router.include_router(_router)

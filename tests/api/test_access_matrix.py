@@ -166,6 +166,12 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
         [A, A, 403, 403, 200, 403, 200],
     ),
     ("GET", "/api/v1/export?kind=offers", None, [A, A, 403, 403, 200, 200, 200]),
+    (
+        "POST",
+        "/api/v1/suggest",
+        lambda ids: {"title": "Raise tax revenue", "description": "Our tax base is narrow."},
+        [A, A, 200, 200, 200, 200, 200],
+    ),
     # with no decisions stored, staff and admin get the "too few decisions" 422
     ("POST", "/api/v1/scoring-profiles/learned/learn", None, [A, A, 403, 403, 403, 422, 422]),
     ("GET", "/api/v1/scoring-profiles", None, [A, A, 200, 200, 200, 200, 200]),

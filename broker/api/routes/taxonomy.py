@@ -4,9 +4,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from broker.api.deps import CurrentPrincipal
+from broker.api.deps import CurrentPrincipal, EngineDep, SessionDep
 from broker.api.responses import errors
-from broker.reference import Country, get_reference
+from broker.reference import Country
 from broker.schemas.taxonomy import (
     CodeList,
     CountryRead,
@@ -21,21 +21,36 @@ from broker.services import taxonomy as service
 
 router = APIRouter(prefix="/taxonomy", tags=["taxonomy"])
 Search = Annotated[str | None, Query(max_length=100, description="Free text or code prefix")]
+Meaningful = Annotated[
+    str | None,
+    Query(max_length=100, description="Words or a phrase in any language, matched by words and by meaning"),
+]
 
 
 @router.get("/sectors", responses=errors())
 def list_sectors(
-    _: CurrentPrincipal, q: Search = None, limit: Annotated[int, Query(ge=1, le=500)] = 500
+    _: CurrentPrincipal,
+    session: SessionDep,
+    engine: EngineDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="A code or code prefix, or words or a phrase in any language"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 500,
 ) -> CodeList[SectorRead]:
-    """OECD DAC CRS purpose codes with their category and group."""
-    items = [SectorRead.model_validate(s) for s in service.sectors(q, limit=limit)]
+    """OECD DAC CRS purpose codes with their category and group; ``q`` searches by words and meaning."""
+    meaning = service.meaning(session, engine=engine, q=q)
+    items = [SectorRead.model_validate(s) for s in service.sectors(q, limit=limit, meaning=meaning)]
     return CodeList(items=items, total=len(items))
 
 
 @router.get("/sdgs", responses=errors())
-def list_sdgs(_: CurrentPrincipal) -> CodeList[SdgRead]:
-    """The 17 Sustainable Development Goals and their targets."""
-    items = [SdgRead.model_validate(g) for g in get_reference().sdgs]
+def list_sdgs(
+    _: CurrentPrincipal, session: SessionDep, engine: EngineDep, q: Meaningful = None
+) -> CodeList[SdgRead]:
+    """The 17 Sustainable Development Goals and their targets; ``q`` (a number or words) filters them."""
+    meaning = service.meaning(session, engine=engine, q=q)
+    items = [SdgRead.model_validate(g) for g in service.sdgs(q, meaning=meaning)]
     return CodeList(items=items, total=len(items))
 
 
@@ -67,16 +82,22 @@ def list_languages(_: CurrentPrincipal, q: Search = None) -> CodeList[LanguageRe
 
 
 @router.get("/modalities", responses=errors())
-def list_modalities(_: CurrentPrincipal) -> CodeList[ModalityRead]:
+def list_modalities(
+    _: CurrentPrincipal, session: SessionDep, engine: EngineDep, q: Meaningful = None
+) -> CodeList[ModalityRead]:
     """Exchange modalities with delivery mode, typical size and duration, and cost-model parameters."""
-    items = [ModalityRead.model_validate(m) for m in get_reference().modalities]
+    meaning = service.meaning(session, engine=engine, q=q)
+    items = [ModalityRead.model_validate(m) for m in service.modalities(q, meaning=meaning)]
     return CodeList(items=items, total=len(items))
 
 
 @router.get("/outcomes", responses=errors())
-def list_outcomes(_: CurrentPrincipal) -> CodeList[OutcomeRead]:
+def list_outcomes(
+    _: CurrentPrincipal, session: SessionDep, engine: EngineDep, q: Meaningful = None
+) -> CodeList[OutcomeRead]:
     """Intermediate capacity outcomes a knowledge exchange can aim at."""
-    items = [OutcomeRead.model_validate(o) for o in get_reference().outcomes]
+    meaning = service.meaning(session, engine=engine, q=q)
+    items = [OutcomeRead.model_validate(o) for o in service.outcomes(q, meaning=meaning)]
     return CodeList(items=items, total=len(items))
 
 
