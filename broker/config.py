@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     encoder: Literal["model", "sentence-transformers", "hashing"] = "model"
     # A bundled model name (see broker.services.encoders.MODELS) or a local sentence-transformers
     # directory. Changing it means `broker reindex`.
-    embedding_model: str = "multilingual-e5-small"
+    embedding_model: str = "e5+use"
     # Threads of one embedding call; 1 keeps a single query fastest on a busy 2-core machine.
     embedding_threads: int = Field(default=1, ge=1, le=64)
 

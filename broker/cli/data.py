@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from broker.cli.common import CLI_PRINCIPAL, configured_encoder, progress_bar, session_scope
 from broker.errors import BrokerError
@@ -14,6 +15,8 @@ from broker.models import KnowledgeRequest, Offer
 from broker.schemas.bulk import ImportReport
 from broker.services import embeddings
 from broker.services.bulk import demo, exports, formats, imports
+from broker.services.engine import MatchEngine
+from broker.services.understanding import understand_items
 from broker.services.writes import bump_catalog_generation
 
 demo_app = typer.Typer(no_args_is_help=True, help="The demo corpus (data/demo).")
@@ -75,7 +78,8 @@ def export_file(
 
 
 def reindex(batch_size: int = typer.Option(64, min=1, help="Texts per encoder call")) -> None:
-    """Embed every offer and request with the configured model (after a model change); skips stored ones."""
+    """Embed every offer and request with the configured model (after a model change; skips stored
+    ones) and refresh their suggested codes and detected languages."""
     encoder = configured_encoder()
     with session_scope() as session:
         items = [*session.scalars(select(Offer)), *session.scalars(select(KnowledgeRequest))]
@@ -87,8 +91,15 @@ def reindex(batch_size: int = typer.Option(64, min=1, help="Texts per encoder ca
                 batch_size=batch_size,
                 progress=progress,
             )
-        bump_catalog_generation(session)
-    typer.echo(f"{len(items)} offers and requests have embeddings under {encoder.model_id}")
+        understand_items(session, encoder=encoder, items=items)  # every text is embedded by now
+        generation = bump_catalog_generation(session)
+        changed = [item for item in items if session.is_modified(item)]
+        for item in changed:
+            item.change_seq = generation
+    typer.echo(
+        f"{len(items)} offers and requests have embeddings under {encoder.model_id}; "
+        f"{len(changed)} got new suggestions or a new detected language"
+    )
 
 
 @demo_app.command("load")
@@ -100,11 +111,16 @@ def demo_load(
         if if_empty and demo.has_data(session):
             typer.echo("the database has data already; demo corpus not loaded")
             return
-        with progress_bar("embedding the demo corpus") as progress:
-            report = demo.load_demo(
-                session, principal=CLI_PRINCIPAL, encoder=configured_encoder(), progress=progress
-            )
+        report, ranked = _load_and_rank(session)
     _print_report(report, as_json=False)
+    typer.echo(f"ranked the offers for {ranked} open requests")
+
+
+def _load_and_rank(session: Session) -> tuple[ImportReport, int]:
+    encoder = configured_encoder()
+    with progress_bar("embedding the demo corpus") as progress:
+        report = demo.load_demo(session, principal=CLI_PRINCIPAL, encoder=encoder, progress=progress)
+    return report, demo.rank_open_requests(session, engine=MatchEngine(encoder), principal=CLI_PRINCIPAL)
 
 
 @demo_app.command("reset")
@@ -112,11 +128,9 @@ def demo_reset() -> None:
     """Delete the demo records (with their matches and reviews) and load them afresh."""
     with session_scope() as session:
         demo.remove_demo(session)
-        with progress_bar("embedding the demo corpus") as progress:
-            report = demo.load_demo(
-                session, principal=CLI_PRINCIPAL, encoder=configured_encoder(), progress=progress
-            )
+        report, ranked = _load_and_rank(session)
     _print_report(report, as_json=False)
+    typer.echo(f"ranked the offers for {ranked} open requests")
 
 
 def _print_report(report: ImportReport, as_json: bool) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from broker.cli.common import CLI_PRINCIPAL, configured_encoder, session_scope
 from broker.errors import BrokerError
-from broker.services import evaluation, learning, profiles
+from broker.services import evaluation, learning, profiles, suggestion_quality
 from broker.services.engine import MatchEngine
 
 COLUMNS = ("hit@1", "hit@3", "hit@10", "mrr", "ndcg@10")
@@ -36,8 +36,23 @@ def eval_command(
         )
         return
     typer.echo(f"{report.requests} judged requests, profile '{chosen.name}', model {engine.encoder.model_id}")
+    typer.echo("English dev set (data/eval/dev.json), coded")
     typer.echo(_table(report.methods, "method"))
     typer.echo(_table(report.ablation, "ablation (full score minus one factor)"))
+    typer.echo("\nper language (n served requests); 'free text' = codes removed, suggestions stand in")
+    rows = {
+        f"{language} (n={report.counts[language]}) {condition} {method}": m
+        for language, table in report.by_language.items()
+        for condition, methods in table.items()
+        for method, m in methods.items()
+    }
+    typer.echo(_table(rows, "language condition method"))
+    typer.echo("\nfit (top 10 of every request; thresholds " + _thresholds(report.fit["thresholds"]) + ")")
+    typer.echo(_fit_table(report.fit))
+    calibrated = report.fit.get("calibrated")
+    typer.echo(
+        "thresholds calibrate() would choose here: " + (_thresholds(calibrated) if calibrated else "none")
+    )
 
 
 def learn_command(
@@ -71,6 +86,72 @@ def learn_command(
         if report.saved_as
         else "not saved: no better than the current profile"
     )
+
+
+def eval_suggest_command(
+    folds: int = typer.Option(5, min=2, help="Folds over the demo corpus (English)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables"),
+) -> None:
+    """Code suggestions: sector/SDG accuracy per language, precision of confident ones, calibration."""
+    encoder = configured_encoder()
+    with session_scope() as session:
+        report = suggestion_quality.evaluate_suggestions(session, encoder=encoder, folds=folds)
+    if as_json:
+        typer.echo(json.dumps({**report.as_dict(), "model": encoder.model_id}, indent=2))
+        return
+    typer.echo(
+        f"model {encoder.model_id}; English by {folds}-fold over data/demo, others from "
+        f"data/eval/multilingual.json; confident = confidence >= {report.confident_at}"
+    )
+    columns = suggestion_quality.COLUMNS
+    for method, languages in report.methods.items():
+        typer.echo(f"\n{method}".ljust(14) + "".join(c.rjust(10) for c in columns))
+        for language, m in languages.items():
+            cells = [f"{int(m['n']):10d}", *(f"{m[c]:10.3f}" for c in columns[1:])]
+            typer.echo(language.ljust(13) + "".join(cells))
+    typer.echo(
+        "\noff-topic texts with a confident sector: "
+        + ", ".join(
+            f"{method} {n}/{len(suggestion_quality.OFF_TOPIC)}" for method, n in report.off_topic.items()
+        )
+    )
+    typer.echo("\nreliability (blend, five best sectors per text, all languages)")
+    typer.echo("confidence        n  mean conf  precision")
+    for b in report.reliability:
+        typer.echo(
+            f"[{b['low']:.1f}, {b['high']:.1f})  {int(b['n']):6d}  "
+            f"{b['mean_confidence']:9.3f}  {b['precision']:9.3f}"
+        )
+
+
+def _thresholds(t: dict[str, float]) -> str:
+    return (
+        f"strong: relevance >= {t['strong_relevance']:.2f} and score >= {t['strong_score']:.2f}; "
+        f"possible: relevance >= {t['possible_relevance']:.2f} and score >= {t['possible_score']:.2f}"
+    )
+
+
+FIT_COLUMNS = ("strong_items", "strong_precision", "coverage", "top1_good", "unserved_requests", "false_good")
+
+
+def _fit_table(fit: dict[str, object]) -> str:
+    def cell(value: object) -> str:
+        if value is None:
+            return "-".rjust(13)
+        return f"{value:13.3f}" if isinstance(value, float) else f"{value:13d}"
+
+    names = [k for k, v in fit.items() if isinstance(v, dict) and "coverage" in v]
+    width = max(map(len, names)) + 2
+    lines = [
+        "slice".ljust(width)
+        + "".join(
+            c.rjust(13) for c in ("strong", "precision", "coverage", "top-1 good", "unserved", "false good")
+        )
+    ]
+    for name in names:
+        values: dict[str, object] = fit[name]  # type: ignore[assignment]
+        lines.append(name.ljust(width) + "".join(cell(values.get(c)) for c in FIT_COLUMNS))
+    return "\n".join(lines)
 
 
 def _table(rows: dict[str, dict[str, float]], title: str) -> str:

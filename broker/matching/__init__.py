@@ -3,9 +3,11 @@
 Requests (demand) and offers (supply) arrive as dataclasses of plain arrays with integer codes
 (``arrays``), the reference code lists as lookup tables (``tables``). ``score_pairs`` computes six
 factors in [0, 1] for every pair in one vectorised pass (``factors``, ``choice``, ``cost``) and
-combines them with normalised ``Weights``; ``rank`` picks the best eligible candidates with a
-deterministic tie-break and a per-institution cap; ``explain`` turns a ranked pair into reasons.
-``OfferIndex`` keeps the offers in memory as contiguous arrays. No web, database or settings imports.
+combines them with normalised ``Weights``, the contextual factors gated by topical relevance;
+``fit`` says whether a pair is a strong, possible or weak fit; ``rank`` picks the best eligible
+candidates with a deterministic tie-break and a per-institution cap; ``explain`` turns a ranked
+pair into reasons. ``OfferIndex`` keeps the offers in memory as contiguous arrays. No web, database
+or settings imports.
 """
 
 from broker.matching.arrays import (
@@ -35,10 +37,13 @@ from broker.matching.factors import (
     cosine_similarity,
     language_fit,
     region_fit,
+    relevance_gate,
     sector_fit,
     semantic_fit,
     shares_language,
+    topical_relevance,
 )
+from broker.matching.fit import GOOD_FITS, Fit, FitThresholds, fit_labels, fit_of
 from broker.matching.index import OfferIndex, OfferRecord, SearchResult
 from broker.matching.results import FACTORS, RankedMatch, ScoredCandidates, ranked_matches
 from broker.matching.scoring import Weights, rank, score_pairs
@@ -49,12 +54,15 @@ __all__ = [
     "ALL_MODALITIES",
     "DEFAULT_MODEL_ID",
     "FACTORS",
+    "GOOD_FITS",
     "N_MODALITIES",
     "CostParams",
     "CountryTables",
     "DemandArrays",
     "Encoder",
     "FactorParams",
+    "Fit",
+    "FitThresholds",
     "HashingEncoder",
     "MatchEvidence",
     "MatchTables",
@@ -80,6 +88,8 @@ __all__ = [
     "embedding_text",
     "estimate_exchange_cost",
     "explain_match",
+    "fit_labels",
+    "fit_of",
     "language_bits",
     "language_fit",
     "match_evidence",
@@ -91,9 +101,11 @@ __all__ = [
     "rank",
     "ranked_matches",
     "region_fit",
+    "relevance_gate",
     "score_pairs",
     "sector_fit",
     "semantic_fit",
     "shares_language",
     "text_hash",
+    "topical_relevance",
 ]

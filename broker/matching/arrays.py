@@ -125,6 +125,11 @@ def _coerce(obj: Any, name: str, dtype: type[np.generic] | None, ndim: int) -> N
     object.__setattr__(obj, name, value)
 
 
+def _unknown_language(obj: Any) -> None:
+    if obj.text_language is None:
+        object.__setattr__(obj, "text_language", np.full(len(obj.country), -1, dtype=np.intp))
+
+
 def _check_rows(obj: Any, names: Sequence[str]) -> int:
     n = int(getattr(obj, names[0]).shape[0])
     for name in names[1:]:
@@ -147,6 +152,8 @@ class DemandArrays:
         budget_usd: (n,) float64 budget in USD, > 0, NaN when none is given.
         participants: (n,) float64 number of participants, > 0, NaN to use each modality's typical
             group size.
+        text_language: (n,) intp language index of the text (title and description), -1 unknown;
+            None means unknown for every row.
     """
 
     embedding: NDArray[np.floating[Any]]
@@ -156,8 +163,10 @@ class DemandArrays:
     languages: BitsArray
     budget_usd: RealArray
     participants: RealArray
+    text_language: IntArray = None  # type: ignore[assignment]  # None -> all unknown
 
     def __post_init__(self) -> None:
+        _unknown_language(self)
         _coerce(self, "embedding", None, 2)
         _coerce(self, "sectors", np.intp, 2)
         _coerce(self, "country", np.intp, 1)
@@ -165,6 +174,7 @@ class DemandArrays:
         _coerce(self, "languages", np.uint64, 2)
         _coerce(self, "budget_usd", np.float64, 1)
         _coerce(self, "participants", np.float64, 1)
+        _coerce(self, "text_language", np.intp, 1)
         _check_rows(self, [f.name for f in fields(self)])
         if np.any(self.budget_usd <= 0) or np.any(self.participants <= 0):
             raise ValueError("budget_usd and participants must be positive or NaN")
@@ -187,6 +197,7 @@ class SupplyArrays:
             institution's working languages.
         cost_usd: (n,) float64 the offering side's own total cost of delivering the exchange in USD,
             >= 0, NaN when not stated (then the modality's planning parameters are used).
+        text_language: (n,) intp language index of the text, -1 unknown; None means all unknown.
     """
 
     embedding: NDArray[np.floating[Any]]
@@ -195,14 +206,17 @@ class SupplyArrays:
     modalities: MaskArray
     languages: BitsArray
     cost_usd: RealArray
+    text_language: IntArray = None  # type: ignore[assignment]  # None -> all unknown
 
     def __post_init__(self) -> None:
+        _unknown_language(self)
         _coerce(self, "embedding", None, 2)
         _coerce(self, "sectors", np.intp, 2)
         _coerce(self, "country", np.intp, 1)
         _coerce(self, "modalities", np.uint16, 1)
         _coerce(self, "languages", np.uint64, 2)
         _coerce(self, "cost_usd", np.float64, 1)
+        _coerce(self, "text_language", np.intp, 1)
         _check_rows(self, [f.name for f in fields(self)])
 
     def __len__(self) -> int:
@@ -235,6 +249,7 @@ def build_demand(
     n_languages: int,
     budget_usd: Sequence[float | None],
     participants: Sequence[float | None],
+    text_language: Sequence[int] | None = None,
 ) -> DemandArrays:
     """Build ``DemandArrays`` from per-request Python values (one list entry per request).
 
@@ -247,6 +262,7 @@ def build_demand(
         n_languages: Size of the language vocabulary.
         budget_usd: Budget of each request in USD, None when absent.
         participants: Planned participants of each request, None for the modality's typical group.
+        text_language: Language index of each request's text, -1 unknown (default: all unknown).
 
     Returns:
         The demand arrays, n rows.
@@ -259,6 +275,7 @@ def build_demand(
         languages=language_bits(languages, n_languages),
         budget_usd=_optional(budget_usd),
         participants=_optional(participants),
+        text_language=None if text_language is None else np.asarray(text_language, dtype=np.intp),  # type: ignore[arg-type]
     )
 
 
@@ -271,6 +288,7 @@ def build_supply(
     languages: Sequence[Iterable[int]],
     n_languages: int,
     cost_usd: Sequence[float | None],
+    text_language: Sequence[int] | None = None,
 ) -> SupplyArrays:
     """Build validated ``SupplyArrays`` from per-offer Python values (one list entry per offer).
 
@@ -282,6 +300,7 @@ def build_supply(
         languages: Language indexes of each offer and its institution.
         n_languages: Size of the language vocabulary.
         cost_usd: The offering side's stated cost in USD, None when not stated.
+        text_language: Language index of each offer's text, -1 unknown (default: all unknown).
 
     Returns:
         The supply arrays, n rows.
@@ -293,6 +312,7 @@ def build_supply(
         modalities=np.array([modality_mask(m) for m in modalities], dtype=np.uint16),
         languages=language_bits(languages, n_languages),
         cost_usd=_optional(cost_usd),
+        text_language=None if text_language is None else np.asarray(text_language, dtype=np.intp),  # type: ignore[arg-type]
     )
     supply.validate()
     return supply

@@ -45,6 +45,14 @@ class FactorParams:
         income_adjacent: Credit for neighbouring income levels.
         language_shared: At least one shared working language.
         language_none: No shared language: interpretation needed.
+        gate_low: Topical relevance at or below which the contextual factors (region, modality,
+            language, cost) count for nothing: a pair on another topic cannot climb by being near,
+            cheap or in the same language.
+        gate_high: Topical relevance from which the contextual factors count in full.
+        cross_lingual_offset: Added to the cosine of a pair whose texts are in two different (known)
+            languages before it is scaled: multilingual models place translations close but not
+            as close as same-language paraphrases, so without it every cross-lingual pair would
+            look less relevant than it is.
     """
 
     semantic_low: float = 0.1
@@ -63,6 +71,9 @@ class FactorParams:
     income_adjacent: float = 0.07
     language_shared: float = 1.0
     language_none: float = 0.3
+    gate_low: float = 0.3
+    gate_high: float = 0.7
+    cross_lingual_offset: float = 0.0
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.semantic_low < self.semantic_high <= 1.0:
@@ -81,6 +92,10 @@ class FactorParams:
             raise ValueError("need 0 <= sector_group <= sector_category <= sector_code <= 1")
         if not 0 <= self.language_none <= self.language_shared <= 1:
             raise ValueError("need 0 <= language_none <= language_shared <= 1")
+        if not 0 <= self.gate_low < self.gate_high <= 1:
+            raise ValueError("need 0 <= gate_low < gate_high <= 1")
+        if not 0 <= self.cross_lingual_offset <= 0.5:
+            raise ValueError("need 0 <= cross_lingual_offset <= 0.5")
 
 
 def pair_count(n_demand: int, n_supply: int) -> int:
@@ -91,14 +106,16 @@ def pair_count(n_demand: int, n_supply: int) -> int:
         n_supply: Supply rows.
 
     Returns:
-        ``max(n_demand, n_supply)``.
+        The longer side's length (0 when the other side has one row and this one none).
 
     Raises:
         ValueError: Neither side has one row and the lengths differ.
     """
-    if n_demand != 1 and n_supply != 1 and n_demand != n_supply:
-        raise ValueError(f"cannot pair {n_demand} demand rows with {n_supply} supply rows")
-    return max(n_demand, n_supply)
+    if n_demand == 1:
+        return n_supply  # one request against every offer, possibly none
+    if n_supply == 1 or n_demand == n_supply:
+        return n_demand
+    raise ValueError(f"cannot pair {n_demand} demand rows with {n_supply} supply rows")
 
 
 def cosine_similarity(demand: NDArray[np.floating[Any]], supply: NDArray[np.floating[Any]]) -> FloatArray:
@@ -121,6 +138,20 @@ def cosine_similarity(demand: NDArray[np.floating[Any]], supply: NDArray[np.floa
     else:
         dots = np.einsum("ij,ij->i", demand, supply)
     return np.asarray(dots, dtype=np.float64)
+
+
+def crosses_languages(demand: IntArray, supply: IntArray) -> NDArray[np.bool_]:
+    """Whether the two texts of each pair are in different languages (both known).
+
+    Args:
+        demand: (n_d,) intp text language indexes, -1 unknown.
+        supply: (n_s,) intp text language indexes, -1 unknown.
+
+    Returns:
+        (n,) bool.
+    """
+    pair_count(len(demand), len(supply))
+    return np.asarray((demand >= 0) & (supply >= 0) & (demand != supply))
 
 
 def semantic_fit(cosine: FloatArray, params: FactorParams) -> FloatArray:
@@ -272,3 +303,62 @@ def language_fit(shared: NDArray[np.bool_], params: FactorParams) -> FloatArray:
     """
     levels = np.array([params.language_none, params.language_shared])
     return levels[shared.view(np.uint8)]
+
+
+def sectors_known(demand: IntArray, supply: IntArray) -> NDArray[np.bool_]:
+    """Whether both sides of each pair list at least one sector.
+
+    Args:
+        demand: (n_d, k_d) intp sector indexes padded with -1.
+        supply: (n_s, k_s) intp sector indexes padded with -1.
+
+    Returns:
+        (n,) bool.
+    """
+    pair_count(len(demand), len(supply))
+    return np.asarray((demand[:, 0] >= 0) & (supply[:, 0] >= 0))
+
+
+def topical_relevance(
+    semantic: FloatArray,
+    sector: FloatArray,
+    known: NDArray[np.bool_],
+    semantic_weight: float,
+    sector_weight: float,
+) -> FloatArray:
+    """How much a pair is about the same thing: the weighted mean of the semantic and sector factors.
+
+    Where a side lists no sector, the sector factor is a neutral guess, not evidence, so relevance is
+    the semantic factor alone there.
+
+    Args:
+        semantic: (n,) semantic factor in [0, 1].
+        sector: (n,) sector factor in [0, 1].
+        known: (n,) bool, both sides list sectors (``sectors_known``).
+        semantic_weight: Normalised weight of the semantic factor, >= 0.
+        sector_weight: Normalised weight of the sector factor, >= 0.
+
+    Returns:
+        (n,) float64 in [0, 1], non-decreasing in each factor.
+    """
+    total = semantic_weight + sector_weight
+    if total <= 0:
+        return np.ones_like(semantic)
+    blended = (semantic_weight * semantic + sector_weight * sector) / total
+    alone = semantic if semantic_weight > 0 else sector
+    return np.where(known, blended, alone)
+
+
+def relevance_gate(relevance: FloatArray, params: FactorParams) -> FloatArray:
+    """Share of the contextual factors' weight that a pair earns: 0 off topic, 1 on topic.
+
+    A linear ramp from ``gate_low`` to ``gate_high``.
+
+    Args:
+        relevance: (n,) topical relevance in [0, 1].
+        params: Factor levels.
+
+    Returns:
+        (n,) float64 in [0, 1], non-decreasing in the relevance.
+    """
+    return np.clip((relevance - params.gate_low) / (params.gate_high - params.gate_low), 0.0, 1.0)

@@ -50,6 +50,7 @@ class OfferRecord:
         languages: Language indexes of the offer and its institution.
         cost_usd: Stated delivery cost in USD, >= 0, or None.
         valid_until: Expiry as POSIX seconds (``math.inf`` for none), for the caller's eligibility mask.
+        text_language: Language index of the offer's text, -1 unknown.
     """
 
     offer_id: int
@@ -61,6 +62,7 @@ class OfferRecord:
     languages: Sequence[int]
     cost_usd: float | None = None
     valid_until: float = math.inf
+    text_language: int = -1
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -96,6 +98,7 @@ class OfferIndex:
             "modalities": (np.uint16, 0, ()),
             "languages": (np.uint64, 0, (language_words(n_languages),)),
             "cost_usd": (np.float64, np.nan, ()),
+            "text_language": (np.intp, -1, ()),
             "ids": (np.int64, 0, ()),
             "institution_ids": (np.int64, 0, ()),
             "valid_until": (np.float64, np.inf, ()),
@@ -180,6 +183,7 @@ class OfferIndex:
             modalities=rows["modalities"][:n],
             languages=rows["languages"][:n],
             cost_usd=rows["cost_usd"][:n],
+            text_language=rows["text_language"][:n],
         )
 
     def slots(self) -> SlotArray:
@@ -217,7 +221,8 @@ class OfferIndex:
             self._spec["sectors"] = (np.intp, -1, (len(sectors),))
             self._grow(len(self._rows["ids"]))
         values = {"embedding": embedding, "sectors": sectors, "country": record.country, "modalities": mask,
-                  "languages": languages, "cost_usd": cost, "ids": record.offer_id,
+                  "languages": languages, "cost_usd": cost, "text_language": record.text_language,
+                  "ids": record.offer_id,
                   "institution_ids": record.institution_id, "valid_until": record.valid_until}  # fmt: skip
         for name, value in values.items():
             self._rows[name][row] = value

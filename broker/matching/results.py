@@ -11,6 +11,9 @@ from broker.matching.arrays import FloatArray
 
 FACTORS: tuple[str, ...] = ("semantic", "sector", "region", "modality", "language", "cost")
 SEMANTIC, SECTOR, REGION, MODALITY, LANGUAGE, COST = range(len(FACTORS))
+# The factors that say whether an exchange is practical rather than whether it is on topic; their
+# weight is earned in proportion to the pair's topical relevance (see ``score_pairs``).
+CONTEXTUAL = np.array([REGION, MODALITY, LANGUAGE, COST])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -25,6 +28,8 @@ class ScoredCandidates:
         estimated_cost_usd: (n,) float64 estimated exchange cost in USD.
         modality: (n,) intp chosen modality index in [0, 14).
         shared_language: (n,) bool whether the pair shares a working language.
+        relevance: (n,) float64 topical relevance in [0, 1] (semantic and sector evidence).
+        gate: (n,) float64 share in [0, 1] of the contextual factors' weight the pair earns.
     """
 
     scores: FloatArray
@@ -34,6 +39,8 @@ class ScoredCandidates:
     estimated_cost_usd: FloatArray
     modality: NDArray[np.intp]
     shared_language: NDArray[np.bool_]
+    relevance: FloatArray
+    gate: FloatArray
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -49,10 +56,13 @@ class RankedMatch:
         id: The candidate's id (offer id or request id).
         score: Weighted score in [0, 1].
         components: Factor values in [0, 1] by factor name.
-        contributions: Weight x factor by factor name; they sum to ``score``.
+        contributions: Weight x factor (x gate for the contextual factors) by factor name; they sum
+            to ``score``.
         cosine: Raw embedding cosine in [-1, 1].
         estimated_cost_usd: Estimated exchange cost in USD.
         modality: Chosen modality index in [0, 14).
+        relevance: Topical relevance in [0, 1].
+        gate: Share in [0, 1] of the contextual factors' weight earned.
     """
 
     rank: int
@@ -64,6 +74,8 @@ class RankedMatch:
     cosine: float
     estimated_cost_usd: float
     modality: int
+    relevance: float
+    gate: float
 
 
 def ranked_matches(
@@ -81,6 +93,7 @@ def ranked_matches(
     """
     components = scored.components[:, positions]
     contributions = scored.weights[:, None] * components
+    contributions[CONTEXTUAL] *= scored.gate[positions]
     return [
         RankedMatch(
             rank=i + 1,
@@ -92,6 +105,8 @@ def ranked_matches(
             cosine=float(scored.cosine[p]),
             estimated_cost_usd=float(scored.estimated_cost_usd[p]),
             modality=int(scored.modality[p]),
+            relevance=float(scored.relevance[p]),
+            gate=float(scored.gate[p]),
         )
         for i, p in enumerate(positions.tolist())
     ]

@@ -1,8 +1,12 @@
 """Weighted match score of (request, offer) pairs and the ranking of candidates.
 
 ``score_pairs`` computes the six factors for every pair in one vectorised pass and combines them
-with normalised weights; ``rank`` selects the best eligible candidates with a deterministic tie-break
-and a cap per institution, so one prolific institution cannot fill the whole list.
+with normalised weights, topic first: the semantic and sector factors count in full, while the
+contextual ones (region, modality, language, cost) count only in proportion to the pair's topical
+relevance (``relevance_gate``), so an offer on another topic cannot become a good match because it
+is near, cheap and in the same language. ``rank`` selects the best eligible candidates with a
+deterministic tie-break and a cap per institution, so one prolific institution cannot fill the
+whole list.
 """
 
 from __future__ import annotations
@@ -20,14 +24,19 @@ from broker.matching.cost import CostParams
 from broker.matching.factors import (
     FactorParams,
     cosine_similarity,
+    crosses_languages,
     language_fit,
     pair_count,
     region_fit,
+    relevance_gate,
     sector_fit,
+    sectors_known,
     semantic_fit,
     shares_language,
+    topical_relevance,
 )
 from broker.matching.results import (
+    CONTEXTUAL,
     COST,
     FACTORS,
     LANGUAGE,
@@ -116,7 +125,8 @@ def score_pairs(
         slots: Precomputed ``offered_slots(supply.modalities)``, e.g. kept by an ``OfferIndex``.
 
     Returns:
-        Scores and components of the n = max(n_d, n_s) pairs.
+        Scores and components of the n = max(n_d, n_s) pairs: score = w_semantic * semantic +
+        w_sector * sector + gate * (the weighted contextual factors), gate in [0, 1].
     """
     weights = weights or Weights()
     params = params or FactorParams()
@@ -124,20 +134,28 @@ def score_pairs(
     n = pair_count(len(demand), len(supply))
     w = weights.normalised()
     cosine = cosine_similarity(demand.embedding, supply.embedding)
+    crossing = crosses_languages(demand.text_language, supply.text_language)
     shared = shares_language(demand.languages, supply.languages)
     choice = choose_modality(
         demand, supply, shared, tables, weights=(w[MODALITY], w[COST]), params=cost_params, slots=slots
     )
     components = np.empty((len(FACTORS), n), dtype=np.float64)
-    components[SEMANTIC] = semantic_fit(cosine, params)
+    components[SEMANTIC] = semantic_fit(cosine + params.cross_lingual_offset * crossing, params)
     components[SECTOR] = sector_fit(demand.sectors, supply.sectors, tables.sectors, params)
     components[REGION] = region_fit(demand.country, supply.country, tables.countries, params)
     components[MODALITY] = choice.fit
     components[LANGUAGE] = language_fit(shared, params)
     components[COST] = choice.cost_fit
-    scores = np.einsum("i,ij->j", w, components)  # not BLAS: no thread wake-up stalls
+    known = sectors_known(demand.sectors, supply.sectors)
+    relevance = topical_relevance(components[SEMANTIC], components[SECTOR], known, w[SEMANTIC], w[SECTOR])
+    gate = relevance_gate(relevance, params)
+    topical = w[SEMANTIC] * components[SEMANTIC] + w[SECTOR] * components[SECTOR]
+    contextual = np.einsum("i,ij->j", w[CONTEXTUAL], components[CONTEXTUAL])  # not BLAS: no stalls
+    scores = topical + gate * contextual
     np.clip(scores, 0.0, 1.0, out=scores)
-    return ScoredCandidates(scores, components, w, cosine, choice.cost_usd, choice.modality, shared)
+    return ScoredCandidates(
+        scores, components, w, cosine, choice.cost_usd, choice.modality, shared, relevance, gate
+    )
 
 
 def rank(

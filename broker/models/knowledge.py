@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.models.base import Base, Tracked
@@ -40,6 +41,13 @@ class KnowledgeItem(Tracked):
     modalities: Mapped[list[str]] = mapped_column(default=list)
     languages: Mapped[list[str]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(20), index=True)
+    # The language the title and description are written in (ISO 639-1): the author's word, or
+    # detected from the text when the author gave none (then ``text_language_detected``).
+    text_language: Mapped[str | None] = mapped_column(String(8))
+    text_language_detected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Codes suggested from the text (sectors, SDGs, modalities, outcomes, each with a confidence),
+    # kept beside the author's own codes and never mixed with them.
+    suggested: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The catalog generation of this row's last write; in-memory match indexes compare it.
     change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)
 

@@ -38,6 +38,8 @@ class Match(Tracked, Base):
     contributions: Mapped[dict[str, float]] = mapped_column(default=dict)
     estimated_cost_usd: Mapped[float | None] = mapped_column(Float)
     reasons: Mapped[list[str]] = mapped_column(default=list)
+    # "strong" | "possible" | "weak" when last ranked (see broker.matching.fit)
+    fit: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default=MatchStatus.proposed)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -20,6 +20,7 @@ RECOMPUTED = (
     "contributions",
     "estimated_cost_usd",
     "reasons",
+    "fit",
     "computed_at",
 )
 

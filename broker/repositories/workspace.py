@@ -6,11 +6,15 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from broker.matching import GOOD_FITS
 from broker.models import Institution, KnowledgeRequest, Match, Offer, OfferStatus
 from broker.repositories.common import text_search
+from broker.services.codebook import confident_codes
+
+GOOD_FIT_VALUES = [fit.value for fit in GOOD_FITS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +25,7 @@ class RequestFilters:
     countries: tuple[str, ...] | None = None
     sectors: tuple[str, ...] | None = None
     q: str | None = None
-    unmet_below: float | None = None  # only requests whose best score is below this (or that have none)
+    unmet_only: bool = False  # only requests without a good (strong or possible) ranked match
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +34,13 @@ class RequestSummary:
     institution_name: str
     proposed: int
     best_score: float | None
+    good: int = 0  # ranked matches that are a strong or possible fit
 
 
 @dataclass(frozen=True, slots=True)
 class Footprint:
-    """Where a record sits on the gap map: its country and sector codes."""
+    """Where a record sits on the gap map: its country and sector codes (the author's, or the
+    confident suggestions when the author gave none)."""
 
     id: int
     country: str
@@ -42,15 +48,18 @@ class Footprint:
 
 
 def match_stats() -> Subquery:
-    """Per request: how many matches are in its ranked list, and the best of their scores.
+    """Per request: how many matches are in its ranked list, the best of their scores, and how many
+    are a good (strong or possible) fit.
 
     Only ranked matches (those in the last computed list) of offers that are still published count.
     """
+    good = case((Match.fit.in_(GOOD_FIT_VALUES), 1), else_=0)
     return (
         select(
             Match.request_id.label("request_id"),
             func.count(Match.id).label("proposed"),
             func.max(Match.score).label("best_score"),
+            func.sum(good).label("good"),
         )
         .join(Offer, Offer.id == Match.offer_id)
         .where(Match.rank.is_not(None), Offer.status == OfferStatus.published.value)
@@ -64,7 +73,7 @@ def list_requests(
 ) -> tuple[list[RequestSummary], int]:
     stats = match_stats()
     stmt = (
-        select(KnowledgeRequest, Institution.name, stats.c.proposed, stats.c.best_score)
+        select(KnowledgeRequest, Institution.name, stats.c.proposed, stats.c.best_score, stats.c.good)
         .join(Institution, Institution.id == KnowledgeRequest.institution_id)
         .outerjoin(stats, stats.c.request_id == KnowledgeRequest.id)
     )
@@ -76,13 +85,15 @@ def list_requests(
         stmt = stmt.where(json_list_overlaps(session, KnowledgeRequest.sectors, filters.sectors))
     if filters.q:
         stmt = stmt.where(text_search(filters.q, KnowledgeRequest.title, KnowledgeRequest.description))
-    if filters.unmet_below is not None:
-        stmt = stmt.where(or_(stats.c.best_score.is_(None), stats.c.best_score < filters.unmet_below))
+    if filters.unmet_only:
+        stmt = stmt.where(or_(stats.c.good.is_(None), stats.c.good == 0))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     stmt = stmt.order_by(KnowledgeRequest.id.desc()).limit(limit).offset(offset)
     rows = [
-        RequestSummary(request=r, institution_name=name, proposed=proposed or 0, best_score=best)
-        for r, name, proposed, best in session.execute(stmt)
+        RequestSummary(
+            request=r, institution_name=name, proposed=proposed or 0, best_score=best, good=good or 0
+        )
+        for r, name, proposed, best, good in session.execute(stmt)
     ]
     return rows, total
 
@@ -90,20 +101,23 @@ def list_requests(
 def footprints(
     session: Session, model: type[Offer] | type[KnowledgeRequest], *, status: str
 ) -> list[Footprint]:
-    stmt = select(model.id, model.country, model.sectors).where(model.status == status).order_by(model.id)
-    return [Footprint(id=i, country=c, sectors=list(s)) for i, c, s in session.execute(stmt)]
+    stmt = select(model.id, model.country, model.sectors, model.suggested).where(model.status == status)
+    return [
+        Footprint(id=i, country=c, sectors=list(s) or confident_codes(suggested, "sectors"))
+        for i, c, s, suggested in session.execute(stmt.order_by(model.id))
+    ]
 
 
-def best_scores(session: Session, *, request_ids: Collection[int]) -> dict[int, float]:
-    """The best ranked score of each request that has one (see ``match_stats``)."""
+def good_match_counts(session: Session, *, request_ids: Collection[int]) -> dict[int, int]:
+    """How many good (strong or possible) ranked matches each ranked request has (see ``match_stats``)."""
     if not request_ids:
         return {}
     stats = match_stats()
-    stmt = select(stats.c.request_id, stats.c.best_score)
+    stmt = select(stats.c.request_id, stats.c.good)
     if len(request_ids) <= 1000:
         stmt = stmt.where(stats.c.request_id.in_(request_ids))
     wanted = set(request_ids)
-    return {rid: best for rid, best in session.execute(stmt) if rid in wanted}
+    return {rid: int(good or 0) for rid, good in session.execute(stmt) if rid in wanted}
 
 
 def _unranked(status: str) -> ColumnElement[bool]:

@@ -36,6 +36,11 @@ LanguageCodes = Annotated[
     Field(max_length=30, description="ISO 639-1 language codes"),
     AfterValidator(lambda v: reference.validate_languages(v)),
 ]
+LanguageCode = Annotated[
+    str,
+    Field(max_length=8, description="ISO 639-1 language code"),
+    AfterValidator(lambda v: reference.validate_languages([v])[0]),
+]
 ModalityCodes = Annotated[
     list[str],
     Field(max_length=14, description="Exchange modalities (see /api/v1/taxonomy/modalities)"),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 
 from broker.models import OfferStatus, RequestStatus
 from broker.schemas.codes import (
     CountryCode,
+    LanguageCode,
     LanguageCodes,
     ModalityCodes,
     OutcomeCodes,
@@ -22,6 +23,12 @@ MAX_USD = 100_000_000
 # A budget below one dollar is no budget; near zero it would also overflow cost / budget in the scorer.
 MIN_BUDGET_USD = 1
 BUDGET_TEXT = "Budget in USD, at least 1; null when there is none"
+DESCRIPTION_TEXT = "The challenge (or the experience) in your own words, in any language; a sentence or more"
+TEXT_LANGUAGE_TEXT = "Language of the title and description (ISO 639-1); detected from the text when omitted"
+SECTORS_TEXT = (
+    "OECD DAC purpose codes if you know them; otherwise leave empty and the service suggests "
+    "codes from the text (see `suggested`)"
+)
 
 
 def _check_window(start: date | None, end: date | None, names: str) -> None:
@@ -38,8 +45,9 @@ class _KnowledgeCreate(StrictModel):
         description="Required for broker and admin keys; an institution key posts for itself",
     )
     title: str = Field(min_length=3, max_length=300)
-    description: str = Field(min_length=10, max_length=20_000)
-    sectors: SectorCodes = Field(min_length=1)
+    description: str = Field(min_length=10, max_length=20_000, description=DESCRIPTION_TEXT)
+    text_language: LanguageCode | None = Field(default=None, description=TEXT_LANGUAGE_TEXT)
+    sectors: SectorCodes = Field(default_factory=list, description=SECTORS_TEXT)
     sdgs: SdgCodes = Field(default_factory=list)
     country: CountryCode | None = Field(default=None, description="Defaults to the institution's country")
     modalities: ModalityCodes = Field(default_factory=list)
@@ -51,7 +59,8 @@ class _KnowledgeCreate(StrictModel):
 class _KnowledgeUpdate(UpdateModel):
     title: str | None = Field(default=None, min_length=3, max_length=300)
     description: str | None = Field(default=None, min_length=10, max_length=20_000)
-    sectors: SectorCodes | None = Field(default=None, min_length=1)
+    text_language: LanguageCode | None = Field(default=None, description=TEXT_LANGUAGE_TEXT)
+    sectors: SectorCodes | None = None
     sdgs: SdgCodes | None = None
     country: CountryCode | None = None
     modalities: ModalityCodes | None = None
@@ -68,10 +77,20 @@ class _KnowledgeRead(TrackedRead):
     country: str
     modalities: list[str]
     languages: list[str]
+    text_language: str | None = Field(description="Language of the title and description (ISO 639-1)")
+    text_language_detected: bool = Field(
+        description="True when the service detected text_language from the text; false when the author "
+        "gave it"
+    )
+    suggested: dict[str, Any] = Field(
+        description="Codes suggested from the text, each with a confidence in [0, 1]; never the author's"
+    )
 
 
 class OfferCreate(_KnowledgeCreate):
-    modalities: ModalityCodes = Field(min_length=1, description="How the experience can be shared")
+    modalities: ModalityCodes = Field(
+        default_factory=list, description="How the experience can be shared; empty means any modality"
+    )
     results: str | None = Field(default=None, max_length=20_000, description="Results and evidence")
     cost_usd: float | None = Field(default=None, ge=0, le=MAX_USD, description="Typical cost of one exchange")
     capacity_per_year: int | None = Field(default=None, ge=0, le=10_000)
@@ -86,7 +105,7 @@ class OfferCreate(_KnowledgeCreate):
 
 
 class OfferUpdate(_KnowledgeUpdate):
-    modalities: ModalityCodes | None = Field(default=None, min_length=1)
+    modalities: ModalityCodes | None = None
     results: str | None = Field(default=None, max_length=20_000)
     cost_usd: float | None = Field(default=None, ge=0, le=MAX_USD)
     capacity_per_year: int | None = Field(default=None, ge=0, le=10_000)

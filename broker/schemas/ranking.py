@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from broker.matching import Fit
 from broker.models import MatchStatus
-from broker.schemas.codes import CountryCode, LanguageCodes, ModalityCodes, SectorCodes
+from broker.schemas.codes import CountryCode, LanguageCode, LanguageCodes, ModalityCodes, SectorCodes
 from broker.schemas.common import MAX_ID, StrictModel
 from broker.schemas.knowledge import BUDGET_TEXT, MAX_USD, MIN_BUDGET_USD
 
@@ -22,6 +23,14 @@ class RankedItem(BaseModel):
     modality: str | None = Field(description="The modality the cost estimate assumes")
     reasons: list[str]
     status: MatchStatus | None = Field(description="Review status of the stored match")
+    fit: Fit | None = Field(
+        description="strong: on topic and practical; possible: worth a look; weak: not a good match"
+    )
+    relevance: float | None = Field(
+        ge=0,
+        le=1,
+        description="Topical relevance (semantic and sector evidence) that gates the other factors",
+    )
 
 
 class RankedList(BaseModel):
@@ -29,6 +38,8 @@ class RankedList(BaseModel):
     profile: str
     model_id: str
     recomputed: bool = Field(description="False when stored matches are shown (the request is not open)")
+    good_match: bool = Field(description="Whether any item is a strong or possible fit")
+    summary: str = Field(description="One sentence on the list, e.g. that nothing is a good match")
 
 
 class ExploreRequest(StrictModel):
@@ -41,6 +52,7 @@ class ExploreRequest(StrictModel):
     description: str = Field(min_length=10, max_length=20_000)
     sectors: SectorCodes = Field(default_factory=list)
     country: CountryCode
+    text_language: LanguageCode | None = Field(default=None, description="Detected when omitted")
     modalities: ModalityCodes = Field(default_factory=list)
     languages: LanguageCodes = Field(default_factory=list)
     budget_usd: float | None = Field(default=None, ge=MIN_BUDGET_USD, le=MAX_USD, description=BUDGET_TEXT)

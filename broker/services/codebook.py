@@ -7,10 +7,11 @@ become ``OfferRecord`` / ``DemandArrays`` rows of integer codes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -119,20 +120,72 @@ def end_of_day(day: date | None) -> float:
     return datetime.combine(day, time.max, tzinfo=UTC).timestamp()
 
 
+def confident_codes(suggested: Mapping[str, Any] | None, kind: str) -> list[str]:
+    """The suggested codes of one kind ("sectors", "modalities", ...) that are confident enough to
+    stand in for codes the author did not give (``confident`` flag set by the suggester)."""
+    entries = (suggested or {}).get(kind) or []
+    return [str(e["code"]) for e in entries if isinstance(e, Mapping) and e.get("confident")]
+
+
+def effective_codes(
+    given: Sequence[str], suggested: Mapping[str, Any] | None, kind: str
+) -> tuple[list[str], bool]:
+    """The codes matching uses: the author's when given, else the confident suggestions.
+
+    Returns:
+        (codes, inferred): ``inferred`` is True when the codes come from the suggestions.
+    """
+    if given:
+        return list(given), False
+    inferred = confident_codes(suggested, kind)
+    return inferred, bool(inferred)
+
+
+def _text_languages(item: Offer | KnowledgeRequest | ExploreRequest) -> list[str]:
+    language = getattr(item, "text_language", None)
+    return [language] if language else []
+
+
+def _text_language_index(book: Codebook, item: Offer | KnowledgeRequest | ExploreRequest) -> int:
+    language = getattr(item, "text_language", None)
+    return book.language_index.get(language, -1) if language else -1
+
+
+@dataclass(frozen=True, slots=True)
+class OfferRow:
+    """An offer reduced to the codes the core scores, and which of them were inferred."""
+
+    record: OfferRecord
+    sector_codes: tuple[str, ...]
+    sectors_inferred: bool
+
+
 def offer_record(
     book: Codebook, offer: Offer, institution: Institution, embedding: NDArray[np.float32]
 ) -> OfferRecord:
-    return OfferRecord(
+    return offer_row(book, offer, institution, embedding).record
+
+
+def offer_row(
+    book: Codebook, offer: Offer, institution: Institution, embedding: NDArray[np.float32]
+) -> OfferRow:
+    """Encode a stored offer; without author-given sectors or modalities, the confident suggestions
+    stand in (an offer with no modality at all can be shared in any)."""
+    sectors, sectors_inferred = effective_codes(offer.sectors, offer.suggested, "sectors")
+    modalities, _ = effective_codes(offer.modalities, offer.suggested, "modalities")
+    record = OfferRecord(
         offer_id=offer.id,
         institution_id=offer.institution_id,
         embedding=embedding,
-        sectors=book.sectors(offer.sectors),
+        sectors=book.sectors(sectors),
         country=book.country(offer.country),
-        modalities=book.modalities(offer.modalities) or list(range(len(book.modality_codes))),
-        languages=book.languages(offer.languages, institution.languages),
+        modalities=book.modalities(modalities) or list(range(len(book.modality_codes))),
+        languages=book.languages(offer.languages, institution.languages, _text_languages(offer)),
         cost_usd=offer.cost_usd,
         valid_until=end_of_day(offer.available_until),
+        text_language=_text_language_index(book, offer),
     )
+    return OfferRow(record, tuple(sectors), sectors_inferred)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,26 +201,45 @@ class DemandRow:
     budget_usd: float | None
     participants: int | None
     valid_until: float
+    text_language: int = -1
+    sector_codes: tuple[str, ...] = ()
+    sectors_inferred: bool = False
+    modalities_inferred: bool = False
 
 
 def demand_row(
-    book: Codebook, request: KnowledgeRequest | ExploreRequest, institution: Institution | None
+    book: Codebook,
+    request: KnowledgeRequest | ExploreRequest,
+    institution: Institution | None,
+    suggested: Mapping[str, Any] | None = None,
 ) -> DemandRow:
     """Encode a stored or an exploratory (unsaved) request.
 
-    Its languages are united with its institution's working languages; an exploratory request has
-    no id (0) and no end date, and may have no institution (-1).
+    Its languages are united with its institution's working languages and the language its text is
+    written in. Sectors and modalities are the author's; where the author gave none, the confident
+    suggestions (``suggested``, by default the stored request's) stand in and are flagged as
+    inferred. An exploratory request has no id (0) and no end date, and may have no institution (-1).
     """
+    if suggested is None and isinstance(request, KnowledgeRequest):
+        suggested = request.suggested
+    sectors, sectors_inferred = effective_codes(request.sectors, suggested, "sectors")
+    modalities, modalities_inferred = effective_codes(request.modalities, suggested, "modalities")
     return DemandRow(
         request_id=request.id if isinstance(request, KnowledgeRequest) else 0,
         institution_id=institution.id if institution else -1,
-        sectors=book.sectors(request.sectors),
+        sectors=book.sectors(sectors),
         country=book.country(request.country),
-        modalities=book.modalities(request.modalities),
-        languages=book.languages(request.languages, institution.languages if institution else []),
+        modalities=book.modalities(modalities),
+        languages=book.languages(
+            request.languages, institution.languages if institution else [], _text_languages(request)
+        ),
         budget_usd=request.budget_usd or None,
         participants=request.participants,
         valid_until=end_of_day(request.timeframe_end) if isinstance(request, KnowledgeRequest) else math.inf,
+        text_language=_text_language_index(book, request),
+        sector_codes=tuple(sectors),
+        sectors_inferred=sectors_inferred,
+        modalities_inferred=modalities_inferred,
     )
 
 
@@ -182,4 +254,5 @@ def demand_arrays(book: Codebook, rows: Sequence[DemandRow], embeddings: NDArray
         n_languages=book.n_languages,
         budget_usd=[r.budget_usd for r in rows],
         participants=[r.participants for r in rows],
+        text_language=[r.text_language for r in rows],
     )

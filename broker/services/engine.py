@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session
 from broker.matching import (
     DemandArrays,
     Encoder,
+    FactorParams,
+    Fit,
+    FitThresholds,
     OfferIndex,
     RankedMatch,
     ScoredCandidates,
@@ -29,6 +32,7 @@ from broker.matching import (
     Weights,
     build_supply,
     explain_match,
+    fit_of,
     match_evidence,
     rank,
     ranked_matches,
@@ -39,11 +43,13 @@ from broker.services import embeddings
 from broker.services.codebook import (
     Codebook,
     DemandRow,
+    OfferRow,
     demand_arrays,
     demand_row,
     get_codebook,
-    offer_record,
+    offer_row,
 )
+from broker.services.suggestions import CodeSuggester
 from broker.services.writes import catalog_generation
 
 log = logging.getLogger(__name__)
@@ -63,17 +69,35 @@ class RequestPool:
     valid_until: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
 
+def semantic_params(encoder: Encoder) -> FactorParams:
+    """Factor levels with the semantic scale of this encoder: each model spreads cosines differently
+    (multilingual-e5 puts unrelated texts near 0.81, MiniLM near 0.1), so each declares the cosine
+    it maps to 0 and to 1 (``cosine_range``) and how much closer a cross-lingual pair is than its
+    cosine says (``cross_lingual_offset``), both calibrated on the dev sets."""
+    low, high = getattr(encoder, "cosine_range", (FactorParams.semantic_low, FactorParams.semantic_high))
+    offset = getattr(encoder, "cross_lingual_offset", 0.0)
+    return FactorParams(
+        semantic_low=float(low), semantic_high=float(high), cross_lingual_offset=float(offset)
+    )
+
+
 class MatchEngine:
     """Holds what ranking needs in memory; every public method is thread-safe."""
 
-    def __init__(self, encoder: Encoder, codebook: Codebook | None = None) -> None:
+    def __init__(
+        self, encoder: Encoder, codebook: Codebook | None = None, fit: FitThresholds | None = None
+    ) -> None:
         self.encoder = encoder
+        self.params = semantic_params(encoder)
+        self.fit = fit or FitThresholds()
         self.book = codebook or get_codebook()
         self.lock = threading.RLock()
         self.offers = OfferIndex(dim=encoder.dim, n_languages=self.book.n_languages)
         self.offer_stamps: dict[int, Stamp] = {}
+        self.offer_rows: dict[int, OfferRow] = {}
         self.requests = RequestPool()
         self.generation = -1
+        self.suggester = CodeSuggester(encoder)
 
     def sync(self, session: Session) -> None:
         """Bring the indexes up to date with the database (cheap when nothing changed)."""
@@ -120,13 +144,15 @@ class MatchEngine:
         live = self._live(session, Offer, OfferStatus.published.value)
         for gone in set(self.offer_stamps) - set(live):
             self.offers.remove(gone)
-            del self.offer_stamps[gone]
+            del self.offer_stamps[gone], self.offer_rows[gone]
         changed = sorted(i for i, stamp in live.items() if self.offer_stamps.get(i) != stamp)
         rows = self._changed_rows(session, Offer, changed)
         vectors = embeddings.embed_items(session, encoder=self.encoder, items=[item for item, _ in rows])
         for (offer, institution), vector in zip(rows, vectors, strict=True):
             assert isinstance(offer, Offer)
-            self.offers.upsert(offer_record(self.book, offer, institution, vector))
+            encoded = offer_row(self.book, offer, institution, vector)
+            self.offers.upsert(encoded.record)
+            self.offer_rows[offer.id] = encoded
             self.offer_stamps[offer.id] = live[offer.id]
         return len(rows)
 
@@ -181,13 +207,15 @@ class MatchEngine:
                 demand,
                 self.book.tables,
                 weights=weights,
+                params=self.params,
                 eligible=eligible,
                 limit=limit,
                 per_institution=per_institution,
             )
             supply = index.supply()
             return [
-                Explained(m, self._reasons(demand, supply, result.scored, m.position)) for m in result.matches
+                self._explained(m, demand, supply, result.scored, row, self.offer_rows.get(m.id))
+                for m in result.matches
             ]
 
     def rank_requests(
@@ -206,7 +234,8 @@ class MatchEngine:
             pool = self.requests
             if pool.arrays is None:
                 return []
-            record = offer_record(self.book, offer, institution, vector)
+            encoded = offer_row(self.book, offer, institution, vector)
+            record = encoded.record
             supply = build_supply(
                 embedding=np.asarray(record.embedding, dtype=np.float32)[None, :],
                 sectors=[record.sectors],
@@ -215,8 +244,9 @@ class MatchEngine:
                 languages=[record.languages],
                 n_languages=self.book.n_languages,
                 cost_usd=[record.cost_usd],
+                text_language=[record.text_language],
             )
-            scored = score_pairs(pool.arrays, supply, self.book.tables, weights)
+            scored = score_pairs(pool.arrays, supply, self.book.tables, weights, self.params)
             eligible = (pool.valid_until >= now) & (pool.institution_ids != offer.institution_id)
             positions = rank(
                 scored.scores,
@@ -227,16 +257,47 @@ class MatchEngine:
                 per_institution=per_institution,
             )
             matches = ranked_matches(scored, positions, pool.ids)
-            return [Explained(m, self._reasons(pool.arrays, supply, scored, m.position)) for m in matches]
+            arrays = pool.arrays
+            return [self._explained(m, arrays, supply, scored, pool.rows[m.id][0], encoded) for m in matches]
 
-    def _reasons(
-        self, demand: DemandArrays, supply: SupplyArrays, scored: ScoredCandidates, position: int
-    ) -> list[str]:
-        evidence = match_evidence(demand, supply, scored, position, self.book.tables)
-        return explain_match(evidence, self.book.names)
+    def _explained(
+        self,
+        match: RankedMatch,
+        demand: DemandArrays,
+        supply: SupplyArrays,
+        scored: ScoredCandidates,
+        row: DemandRow,
+        offer: OfferRow | None,
+    ) -> Explained:
+        evidence = match_evidence(demand, supply, scored, match.position, self.book.tables)
+        reasons = explain_match(evidence, self.book.names)
+        fit = fit_of(match.score, match.relevance, self.fit)
+        inferred = self._inferred_reasons(row, offer)
+        if inferred:
+            reasons[1:1] = inferred  # right after the semantic fit, before the sector reason
+        if match.gate < 1.0:
+            reasons.append(
+                f"Weak topical relevance ({match.relevance:.2f}): region, modality, language and cost "
+                f"count for {match.gate:.0%} of their weight"
+            )
+        return Explained(match, reasons, fit)
+
+    def _inferred_reasons(self, row: DemandRow, offer: OfferRow | None) -> list[str]:
+        """Say where sectors were inferred from a text rather than given by its author."""
+        names = self.book.names.sectors
+        index = self.book.sector_index
+        reasons = []
+        if row.sectors_inferred:
+            listed = ", ".join(names[index[c]] for c in row.sector_codes if c in index)
+            reasons.append(f"Sector inferred from the request's description: {listed}")
+        if offer is not None and offer.sectors_inferred:
+            listed = ", ".join(names[index[c]] for c in offer.sector_codes if c in index)
+            reasons.append(f"Sector inferred from the offer's description: {listed}")
+        return reasons
 
 
 @dataclass(frozen=True, slots=True)
 class Explained:
     match: RankedMatch
     reasons: list[str]
+    fit: Fit

@@ -1,7 +1,9 @@
 """Where demand outruns supply: open requests, published offers and unmet requests by sector group x region.
 
-A request is *unmet* when none of its stored, ranked matches with a still-published offer scores at
-least ``GOOD_MATCH_SCORE``. Requests that were never ranked count as unmet: nobody has shown them a
+A request is *unmet* when none of its stored, ranked matches with a still-published offer is a good
+match: a "strong" or "possible" fit (``broker.matching.fit``, the same definition as the ranked
+lists' ``good_match`` and the staff pages' "no good match" flag). Requests that were never ranked
+count as unmet: nobody has shown them a
 match yet. ``rank_unranked`` ranks them (the same service the request page and the JSON API use), so
 the map can be brought up to date in one step.
 
@@ -25,9 +27,6 @@ from broker.services import matching
 from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 
-# Scores are weighted sums of six factors in [0, 1]; below one half, at least half the weighted
-# evidence (meaning, sector, region, modality, language, cost) speaks against the match.
-GOOD_MATCH_SCORE = 0.5
 HEAT_LEVELS = 4
 RANK_BATCH = 200
 UNKNOWN = "?"
@@ -61,12 +60,11 @@ class GapMap:
     rows: list[GapRow]
     totals: dict[str, GapCell]
     total: GapCell
-    threshold: float
     never_ranked: int  # open requests with no stored match at all (``rank_unranked`` ranks them)
     unknown_codes: list[str] = field(default_factory=list)
 
 
-def gap_map(session: Session, *, threshold: float = GOOD_MATCH_SCORE) -> GapMap:
+def gap_map(session: Session) -> GapMap:
     """Count demand, supply and unmet demand per (sector group, M49 region), with row and column totals.
 
     A row total is the sum of its cells (a record has one region); a column total and the grand
@@ -75,7 +73,7 @@ def gap_map(session: Session, *, threshold: float = GOOD_MATCH_SCORE) -> GapMap:
     ref = get_reference()
     demand = repo.footprints(session, KnowledgeRequest, status=RequestStatus.open.value)
     supply = repo.footprints(session, Offer, status=OfferStatus.published.value)
-    best = repo.best_scores(session, request_ids=[d.id for d in demand])
+    good = repo.good_match_counts(session, request_ids=[d.id for d in demand])
     columns = [Column(r.code, r.name) for r in ref.regions if r.level == "region"]
     cells: dict[tuple[str, str], GapCell] = defaultdict(GapCell)
     totals: dict[str, GapCell] = defaultdict(GapCell)
@@ -95,8 +93,7 @@ def gap_map(session: Session, *, threshold: float = GOOD_MATCH_SCORE) -> GapMap:
         return (country.region.code if country else UNKNOWN), sorted(groups)
 
     for item in demand:
-        score = best.get(item.id)
-        unmet = score is None or score < threshold
+        unmet = not good.get(item.id)
         region, groups = place(item)
         for target in (*(cells[group, region] for group in groups), totals[region], grand):
             target.demand += 1
@@ -126,7 +123,6 @@ def gap_map(session: Session, *, threshold: float = GOOD_MATCH_SCORE) -> GapMap:
         rows=rows,
         totals={c.code: totals.get(c.code, GapCell()) for c in columns},
         total=grand,
-        threshold=threshold,
         never_ranked=repo.count_unranked(session, status=RequestStatus.open.value),
         unknown_codes=sorted(unknown),
     )

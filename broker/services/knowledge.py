@@ -13,8 +13,8 @@ from broker.matching import Encoder
 from broker.models import Institution, KnowledgeRequest, Match, MatchReview, Offer, Role
 from broker.repositories import knowledge as repo
 from broker.schemas.knowledge import OfferCreate, OfferUpdate, RequestCreate, RequestUpdate
-from broker.services import embeddings
 from broker.services.principal import Principal
+from broker.services.understanding import understand_items
 from broker.services.writes import (
     apply_changes,
     bump_catalog_generation,
@@ -47,9 +47,9 @@ def create_item(
     institution = _owning_institution(session, principal, data.institution_id)
     item = build_item(model, data, institution)
     item.change_seq = bump_catalog_generation(session)
+    understand_items(session, encoder=encoder, items=[item])
     session.add(item)
     flush(session, what=LABEL[model])
-    embeddings.embed_items(session, encoder=encoder, items=[item])
     return item
 
 
@@ -65,6 +65,7 @@ def item_values(data: OfferCreate | RequestCreate, institution: Institution) -> 
     values = data.model_dump(exclude={"institution_id"})
     values["country"] = values["country"] or institution.country
     values["languages"] = values["languages"] or list(institution.languages)
+    values["text_language_detected"] = values["text_language"] is None
     return values
 
 
@@ -103,7 +104,10 @@ def update_item(
     principal.require_write_for(item.institution_id)
     what = f"{LABEL[model]} {item_id}"
     check_version(item, data.version, what=what)
-    apply_changes(item, data.model_dump(exclude_unset=True, exclude={"version"}), nullable=NULLABLE[model])
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if "text_language" in changes:  # the author's word, or (null) back to detection
+        changes["text_language_detected"] = changes["text_language"] is None
+    apply_changes(item, changes, nullable=NULLABLE[model] | {"text_language"})
     start, end = (getattr(item, name) for name in WINDOWS[model])
     if isinstance(start, date) and isinstance(end, date) and start > end:
         raise InvalidInput(
@@ -116,8 +120,8 @@ def update_item(
             ]
         )
     item.change_seq = bump_catalog_generation(session)
+    understand_items(session, encoder=encoder, items=[item])  # embedding: a no-op for unchanged text
     flush(session, what=what)
-    embeddings.embed_items(session, encoder=encoder, items=[item])  # a no-op when the text is unchanged
     return item
 
 

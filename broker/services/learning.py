@@ -150,12 +150,12 @@ def learn_profile(
     report = compare(x, y, current.weights)
     if with_eval:
         try:
-            report.eval_before = evaluation.evaluate(session, engine=engine, weights=current.weights).methods[
-                "full score"
-            ]
-            report.eval_after = evaluation.evaluate(session, engine=engine, weights=report.learned).methods[
-                "full score"
-            ]
+            report.eval_before = evaluation.evaluate(
+                session, engine=engine, weights=current.weights, multilingual=None
+            ).methods["full score"]
+            report.eval_after = evaluation.evaluate(
+                session, engine=engine, weights=report.learned, multilingual=None
+            ).methods["full score"]
         except InvalidInput:
             pass  # no dev set records here: decisions alone decide
     if report.improved:

@@ -7,14 +7,16 @@ import time
 from sqlalchemy.orm import Session
 
 from broker.errors import Forbidden
-from broker.matching import Weights, embedding_text
+from broker.matching import GOOD_FITS, Fit, Weights, embedding_text
 from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus, Role
 from broker.repositories import matches as repo
 from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList
 from broker.services import embeddings, knowledge, profiles
 from broker.services.codebook import demand_row
 from broker.services.engine import Explained, MatchEngine
+from broker.services.language import detect_language
 from broker.services.principal import Principal
+from broker.services.understanding import stored_suggestions, suggester_for
 
 PER_INSTITUTION = 2
 
@@ -39,12 +41,7 @@ def matches_for_request(
     chosen = profiles.get_profile(session, name=profile)
     if request.status != RequestStatus.open.value:
         stored = repo.matches_for_request(session, request_id=request.id, limit=limit)
-        return RankedList(
-            items=[_stored_item(m) for m in stored],
-            profile=chosen.name,
-            model_id=engine.encoder.model_id,
-            recomputed=False,
-        )
+        return ranked_list([_stored_item(m) for m in stored], engine, chosen.name, recomputed=False)
     engine.sync(session)
     institution = session.get_one(Institution, request.institution_id)
     vector = embeddings.embed_items(session, encoder=engine.encoder, items=[request])[0]
@@ -64,7 +61,7 @@ def matches_for_request(
         _item(engine, e, request_id=request.id, offer_id=e.match.id, stored=by_offer.get(e.match.id))
         for e in ranked
     ]
-    return RankedList(items=items, profile=chosen.name, model_id=engine.encoder.model_id, recomputed=True)
+    return ranked_list(items, engine, chosen.name, recomputed=True)
 
 
 def requests_for_offer(
@@ -98,7 +95,7 @@ def requests_for_offer(
         _item(engine, e, request_id=e.match.id, offer_id=offer.id, stored=stored.get(e.match.id))
         for e in ranked
     ]
-    return RankedList(items=items, profile=chosen.name, model_id=engine.encoder.model_id, recomputed=True)
+    return ranked_list(items, engine, chosen.name, recomputed=True)
 
 
 def explore(
@@ -120,7 +117,12 @@ def explore(
     engine.sync(session)
     text = embedding_text(data.title, data.description)
     vector = engine.encoder.encode([text])[0]
-    row = demand_row(engine.book, data, institution)
+    if data.text_language is None and (found := detect_language(f"{data.title}\n{data.description}")):
+        data = data.model_copy(update={"text_language": found[0]})
+    suggester = suggester_for(engine.encoder)
+    suggester.prepare(session)
+    suggested = stored_suggestions(suggester.suggest(vector), model_id=engine.encoder.model_id)
+    row = demand_row(engine.book, data, institution, suggested)
     ranked = engine.rank_offers(
         row,
         vector,
@@ -130,7 +132,29 @@ def explore(
         now=time.time(),
     )
     items = [_item(engine, e, request_id=None, offer_id=e.match.id, stored=None) for e in ranked]
-    return RankedList(items=items, profile=chosen.name, model_id=engine.encoder.model_id, recomputed=True)
+    return ranked_list(items, engine, chosen.name, recomputed=True)
+
+
+def ranked_list(
+    items: list[RankedItem], engine: MatchEngine, profile: str, *, recomputed: bool
+) -> RankedList:
+    """The list with its verdict: whether any item is a good (strong or possible) fit."""
+    good = [i for i in items if i.fit in GOOD_FITS]
+    if good:
+        strong = sum(i.fit == Fit.strong for i in good)
+        summary = f"{len(good)} good match{'es' if len(good) > 1 else ''} ({strong} strong)"
+    elif items:
+        summary = "No good match: the closest offers are on other topics or impractical (all weak fits)"
+    else:
+        summary = "No good match: no candidate passed the filters"
+    return RankedList(
+        items=items,
+        profile=profile,
+        model_id=engine.encoder.model_id,
+        recomputed=recomputed,
+        good_match=bool(good),
+        summary=summary,
+    )
 
 
 def _require_own_or_reviewer(principal: Principal, institution_id: int) -> None:
@@ -149,6 +173,7 @@ def _row(e: Explained, profile: str) -> dict[str, object]:
         "contributions": m.contributions,
         "estimated_cost_usd": m.estimated_cost_usd,
         "reasons": e.reasons,
+        "fit": e.fit.value,
     }
 
 
@@ -168,6 +193,8 @@ def _item(
         modality=engine.book.modality_codes[m.modality],
         reasons=e.reasons,
         status=stored.status if stored else None,
+        fit=e.fit,
+        relevance=m.relevance,
     )
 
 
@@ -184,4 +211,6 @@ def _stored_item(m: Match) -> RankedItem:
         modality=None,
         reasons=m.reasons,
         status=m.status,
+        fit=Fit(m.fit) if m.fit else None,
+        relevance=None,
     )

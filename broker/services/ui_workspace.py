@@ -18,7 +18,6 @@ from broker.repositories import workspace as repo
 from broker.schemas.ranking import RankedItem, RankedList
 from broker.services import knowledge, matching
 from broker.services.engine import MatchEngine
-from broker.services.gaps import GOOD_MATCH_SCORE
 from broker.services.principal import Principal
 from broker.services.ui_sessions import WORKSPACE_ROLES
 
@@ -31,10 +30,10 @@ ALL_STATUSES = "all"
 class RequestListing:
     rows: list[repo.RequestSummary]
     total: int
-    threshold: float
 
     def unmet(self, row: repo.RequestSummary) -> bool:
-        return row.best_score is None or row.best_score < self.threshold
+        """No good (strong or possible) ranked match, or never ranked."""
+        return row.good == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +111,10 @@ def list_requests(
         countries=countries,
         sectors=sectors,
         q=q or None,
-        unmet_below=GOOD_MATCH_SCORE if unmet_only else None,
+        unmet_only=unmet_only,
     )
     rows, total = repo.list_requests(session, filters=filters, limit=limit, offset=offset)
-    return RequestListing(rows=rows, total=total, threshold=GOOD_MATCH_SCORE)
+    return RequestListing(rows=rows, total=total)
 
 
 def request_page(

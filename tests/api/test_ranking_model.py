@@ -1,4 +1,4 @@
-"""End to end with the real all-MiniLM-L6-v2 model, loaded offline from the bundled package."""
+"""End to end with the real all-MiniLM-L6-v2 model (still selectable), loaded offline from its package."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ pytestmark = pytest.mark.model
 
 @pytest.fixture
 def model_client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
-    app = create_app(app_settings.model_copy(update={"encoder": "sentence-transformers"}))
+    update = {"encoder": "model", "embedding_model": "all-MiniLM-L6-v2"}
+    app = create_app(app_settings.model_copy(update=update))
 
     def _session() -> Iterator[Session]:
         scope = session.begin_nested()

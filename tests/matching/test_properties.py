@@ -5,11 +5,22 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from benchmarks.synthetic import random_demand, random_supply, random_tables
-from broker.matching import CountryTables, DemandArrays, MatchTables, SupplyArrays, Weights, score_pairs
+from broker.matching import (
+    CountryTables,
+    DemandArrays,
+    FactorParams,
+    Fit,
+    MatchTables,
+    SupplyArrays,
+    Weights,
+    fit_labels,
+    score_pairs,
+)
 from tests.matching.builders import DETERMINISTIC, take
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -116,3 +127,61 @@ def test_adding_a_shared_language_never_lowers_the_score(seed: int, w: Weights, 
     before = score_pairs(demand, supply, tables, w).scores
     after = score_pairs(demand, with_supply(supply, languages=added), tables, w).scores
     assert np.all(after >= before - 1e-12)
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights, boost=st.floats(0.0, 1.0))
+def test_closer_meaning_never_lowers_the_score(seed: int, w: Weights, boost: float) -> None:
+    tables, demand, supply = problem(seed)
+    closer = (1 - boost) * supply.embedding + boost * demand.embedding[0]
+    closer /= np.linalg.norm(closer, axis=1, keepdims=True)
+    before = score_pairs(demand, supply, tables, w)
+    after = score_pairs(demand, with_supply(supply, embedding=closer), tables, w)
+    raised = after.cosine >= before.cosine  # normalising can lower a cosine only where it was high
+    assert np.all(after.scores[raised] >= before.scores[raised] - 1e-12)
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights, pick=st.integers(0, 39))
+def test_an_off_topic_offer_that_is_near_cheap_and_shares_a_language_is_never_a_good_fit(
+    seed: int, w: Weights, pick: int
+) -> None:
+    tables, demand, supply = problem(seed)
+    params = FactorParams()
+    home = int(demand.country[0]) if demand.country[0] >= 0 else 0
+    demand = take(demand, [0], country=np.array([home]))
+    # a different topic: an embedding opposite to the request's, sectors of no common group
+    groups = tables.sectors.group_of
+    wanted = {int(groups[s]) for s in demand.sectors[0] if s >= 0}
+    other = next((s for s in range(len(groups)) if int(groups[s]) not in wanted), 0)
+    sectors = supply.sectors.copy()
+    sectors[pick] = -1
+    sectors[pick, 0] = other
+    embedding = supply.embedding.copy()
+    embedding[pick] = -demand.embedding[0]
+    country, cost = supply.country.copy(), supply.cost_usd.copy()
+    country[pick], cost[pick] = home, 0.0
+    languages, modalities = supply.languages.copy(), supply.modalities.copy()
+    languages[pick] = demand.languages[0]
+    modalities[pick] = np.uint16((1 << 14) - 1)
+    tempting = with_supply(
+        supply,
+        embedding=embedding,
+        sectors=sectors,
+        country=country,
+        cost_usd=cost,
+        languages=languages,
+        modalities=modalities,
+    )
+    scored = score_pairs(demand, tempting, tables, w, params)
+    assert scored.gate[pick] == 0.0
+    assert fit_labels(scored.scores, scored.relevance)[pick] == Fit.weak
+
+
+@pytest.mark.parametrize("n_offers", [0, 1])
+def test_zero_and_one_candidates_are_scored(n_offers: int) -> None:
+    tables, demand, supply = problem(7)
+    few = take(supply, np.arange(n_offers, dtype=np.intp))
+    scored = score_pairs(demand, few, tables, Weights())
+    assert len(scored) == n_offers and scored.relevance.shape == scored.gate.shape == (n_offers,)
+    assert len(fit_labels(scored.scores, scored.relevance)) == n_offers

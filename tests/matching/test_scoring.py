@@ -37,7 +37,7 @@ def test_weights_from_a_stored_profile() -> None:
         Weights.from_mapping({"semantic": 1, "popularity": 1})
 
 
-def test_score_is_the_weighted_sum_of_components_within_unit_interval() -> None:
+def test_score_is_the_topical_part_plus_the_gated_contextual_part() -> None:
     supply = offers(
         {},
         {
@@ -51,12 +51,19 @@ def test_score_is_the_weighted_sum_of_components_within_unit_interval() -> None:
     )
     scored = score_pairs(request(), supply, TABLES)
     assert scored.components.shape == (6, 3)
-    assert scored.scores == pytest.approx(Weights().normalised() @ scored.components)
+    w, c = Weights().normalised(), scored.components
+    expected = w[:2] @ c[:2] + scored.gate * (w[2:] @ c[2:])
+    assert scored.scores == pytest.approx(expected)
     assert np.all((scored.scores >= 0) & (scored.scores <= 1))
+    assert np.all((scored.gate >= 0) & (scored.gate <= 1))
     assert scored.scores[0] > scored.scores[2] > scored.scores[1]
-    matches = ranked_matches(scored, np.array([2, 0]), ids=np.array([10, 11, 12]))
-    assert [m.id for m in matches] == [12, 10] and [m.rank for m in matches] == [1, 2]
-    assert sum(matches[0].contributions.values()) == pytest.approx(matches[0].score)
+    # the second offer shares no word of meaning and no sector: off topic, so no contextual credit
+    assert scored.gate[1] == 0.0 and scored.scores[1] == pytest.approx(w[:2] @ c[:2, 1])
+    matches = ranked_matches(scored, np.array([2, 0, 1]), ids=np.array([10, 11, 12]))
+    assert [m.id for m in matches] == [12, 10, 11] and [m.rank for m in matches] == [1, 2, 3]
+    for match in matches:
+        assert sum(match.contributions.values()) == pytest.approx(match.score)
+        assert 0 <= match.gate <= 1 and 0 <= match.relevance <= 1
     assert matches[0].components["region"] == 1.0
 
 

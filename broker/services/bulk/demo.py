@@ -12,8 +12,10 @@ from broker.config import REPO_ROOT
 from broker.matching import Encoder
 from broker.models import Institution, KnowledgeRequest, Match, MatchReview, Offer
 from broker.schemas.bulk import ImportReport
+from broker.services import gaps
 from broker.services.bulk.formats import KINDS, Format, RawRecord, parse
 from broker.services.bulk.imports import Progress, import_records
+from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 from broker.services.writes import bump_catalog_generation
 
@@ -36,6 +38,21 @@ def load_demo(
     return import_records(
         session, principal=principal, records=demo_records(), encoder=encoder, progress=progress
     )
+
+
+def rank_open_requests(session: Session, *, engine: MatchEngine, principal: Principal) -> int:
+    """Rank (and store the matches of) every open request never ranked, so that the workspace's first
+    view shows ranked lists, fits and gaps rather than empty pages.
+
+    Returns:
+        How many requests were ranked.
+    """
+    total = 0
+    while True:
+        ranked = gaps.rank_unranked(session, engine=engine, principal=principal)
+        total += ranked
+        if ranked < gaps.RANK_BATCH:  # a request with no candidate at all stays unranked: stop
+            return total
 
 
 def remove_demo(session: Session) -> None:

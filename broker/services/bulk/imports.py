@@ -19,10 +19,10 @@ from broker.models import Institution, KnowledgeRequest, Offer, Role
 from broker.schemas.bulk import ImportProblem, ImportReport
 from broker.schemas.institution import InstitutionCreate
 from broker.schemas.knowledge import OfferCreate, RequestCreate
-from broker.services import embeddings
 from broker.services.bulk.formats import RawRecord
 from broker.services.knowledge import build_item, item_values
 from broker.services.principal import Principal
+from broker.services.understanding import understand_items
 from broker.services.writes import bump_catalog_generation, flush
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -73,8 +73,8 @@ def import_records(
     for kind in ("offers", "requests"):
         rows = [v for v in plan.valid if v.record.kind == kind]
         written += _apply_items(session, kind, rows, institutions, report)
+    understand_items(session, encoder=encoder, items=written, progress=progress)
     flush(session, what="import")
-    embeddings.embed_items(session, encoder=encoder, items=written, progress=progress)
     report.applied = True
     return report
 
@@ -205,6 +205,8 @@ def _apply_items(
 
 
 def _update(row: Any, values: dict[str, Any]) -> bool:
+    if values.get("text_language") is None and getattr(row, "text_language_detected", False):
+        values = {k: v for k, v in values.items() if k not in ("text_language", "text_language_detected")}
     changed = False
     for name, value in values.items():
         if getattr(row, name) != value:
