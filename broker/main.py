@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.orm import Session, sessionmaker
 
 from broker.api import api_router
 from broker.api.errors import install_error_handlers
@@ -30,6 +32,14 @@ from broker.ui import install_ui
 log = logging.getLogger(__name__)
 
 
+def _warm_up(session_factory: sessionmaker[Session], engine: MatchEngine) -> None:
+    try:
+        with session_factory() as session:
+            engine.suggester.prepare(session, store=False)
+    except Exception:  # the first write prepares it again, and reports any error there
+        log.exception("could not prepare the code suggester at start-up")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -40,6 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = make_session_factory(engine)
         encoder = load_encoder(settings.encoder, settings.embedding_model, settings.embedding_threads)
         app.state.match_engine = MatchEngine(encoder)
+        # Build the code suggester's index off the request path (seconds with the shipped
+        # embeddings, minutes for a model without them); a GET stores nothing, and neither does this.
+        threading.Thread(
+            target=_warm_up, args=(app.state.session_factory, app.state.match_engine), daemon=True
+        ).start()
         try:
             yield
         finally:

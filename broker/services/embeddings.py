@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from broker.matching.encoder import Encoder
 from broker.matching.text import embedding_text, text_hash
 from broker.models import Embedding, KnowledgeRequest, Offer
+from broker.services.embedding_seed import seed_vectors
 
 Vector = NDArray[np.float32]
 LOOKUP_CHUNK = 500
@@ -66,17 +67,17 @@ def ensure_vectors(
     hashes = [text_hash(text, encoder.model_id) for text in texts]
     vectors = stored_vectors(session, model_id=encoder.model_id, hashes=hashes)
     missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in vectors]
+    seeded = seed_vectors(encoder.model_id)
+    shipped = {h: seeded[h] for h, _ in missing if h in seeded}
+    if shipped:  # shipped with the repository for this model: store them, embed nothing
+        _insert_ignoring_duplicates(session, [_row(encoder.model_id, h, v) for h, v in shipped.items()])
+        vectors.update(shipped)
+        missing = [(h, t) for h, t in missing if h not in shipped]
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
         encoded = encoder.encode([text for _, text in batch])
         rows = [
-            {
-                "model_id": encoder.model_id,
-                "text_hash": digest,
-                "dim": int(vector.shape[0]),
-                "vector": np.asarray(vector, dtype=np.float32).tobytes(),
-            }
-            for (digest, _), vector in zip(batch, encoded, strict=True)
+            _row(encoder.model_id, digest, vector) for (digest, _), vector in zip(batch, encoded, strict=True)
         ]
         _insert_ignoring_duplicates(session, rows)
         for (digest, _), vector in zip(batch, encoded, strict=True):
@@ -95,6 +96,15 @@ def embed_items(
 ) -> list[Vector]:
     texts = [item_text(item) for item in items]
     return ensure_vectors(session, encoder=encoder, texts=texts, progress=progress)
+
+
+def _row(model_id: str, digest: str, vector: Vector) -> dict[str, object]:
+    return {
+        "model_id": model_id,
+        "text_hash": digest,
+        "dim": int(vector.shape[0]),
+        "vector": np.asarray(vector, dtype=np.float32).tobytes(),
+    }
 
 
 def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, object]]) -> None:

@@ -20,6 +20,14 @@ ENSEMBLE_COSINE_RANGE = (0.72, 0.90)
 ENSEMBLE_CROSS_LINGUAL_OFFSET = 0.03
 
 
+def ensemble_model_id() -> str:
+    """The default encoder's ``model_id``, known without loading the models."""
+    from broker.matching.bundled import E5_MODEL_ID, USE_MODEL_ID
+
+    ids = (E5_MODEL_ID, USE_MODEL_ID)
+    return "+".join(f"{m}*{w:.3f}" for m, w in zip(ids, ENSEMBLE_WEIGHTS, strict=True))
+
+
 @cache
 def load_encoder(kind: str, model: str | None = None, threads: int = 1) -> Encoder:
     """The encoder for ``kind`` ("model", or the test-only "hashing") and ``model``.

@@ -49,7 +49,7 @@ from broker.services.codebook import (
     get_codebook,
     offer_row,
 )
-from broker.services.suggestions import CodeSuggester
+from broker.services.understanding import suggester_for
 from broker.services.writes import catalog_generation
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class MatchEngine:
         self.offer_rows: dict[int, OfferRow] = {}
         self.requests = RequestPool()
         self.generation = -1
-        self.suggester = CodeSuggester(encoder)
+        self.suggester = suggester_for(encoder)
 
     def sync(self, session: Session) -> None:
         """Bring the indexes up to date with the database (cheap when nothing changed)."""

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from broker.matching import Encoder
 from broker.matching.labels import ALPHA, Calibrator, Temperatures, cosine_std, fit_calibrator, raw_scores
 from broker.matching.text import embedding_text, text_hash
+from broker.services.embedding_seed import seed_vectors
 from broker.services.embeddings import ensure_vectors, stored_vectors
 from broker.services.suggestion_texts import BACKGROUND, LabelledRecord, demo_pool, reference_texts
 
@@ -131,7 +132,9 @@ def _vectors(session: Session, encoder: Encoder, texts: Sequence[str], *, store:
     if store:
         return ensure_vectors(session, encoder=encoder, texts=texts)
     hashes = [text_hash(text, encoder.model_id) for text in texts]
-    found = stored_vectors(session, model_id=encoder.model_id, hashes=hashes)
+    seeded = seed_vectors(encoder.model_id)
+    found = {h: seeded[h] for h in hashes if h in seeded}
+    found |= stored_vectors(session, model_id=encoder.model_id, hashes=[h for h in hashes if h not in found])
     missing = [i for i, digest in enumerate(hashes) if digest not in found]
     for i, vector in zip(missing, encoder.encode([texts[i] for i in missing]), strict=True):
         found[hashes[i]] = np.asarray(vector, dtype=np.float32)

@@ -16,8 +16,13 @@ HEALTH, EDUCATION = "120", "110"
 AFRICA, AMERICAS, ASIA = "002", "019", "142"
 
 
-def _match(session: Session, request: KnowledgeRequest, offer: Offer, score: float, rank: int | None) -> None:
-    session.add(Match(request_id=request.id, offer_id=offer.id, profile="default", score=score, rank=rank))
+def _match(
+    session: Session, request: KnowledgeRequest, offer: Offer, score: float, rank: int | None, fit: str
+) -> None:
+    match = Match(
+        request_id=request.id, offer_id=offer.id, profile="default", score=score, rank=rank, fit=fit
+    )
+    session.add(match)
     session.flush()
 
 
@@ -36,10 +41,10 @@ def _catalogue(session: Session) -> None:
     stale = make_request(session, india, sectors=["12220"])  # its only good match is an archived offer
     dropped = make_request(session, kenya, sectors=["12220"])  # its good match fell out of the list
     make_request(session, kenya, sectors=["12220"], status="closed")  # not demand
-    _match(session, met, health_br, 0.8, rank=1)
-    _match(session, weak, health_br, 0.3, rank=1)
-    _match(session, stale, archived, 0.9, rank=1)
-    _match(session, dropped, health_br, 0.7, rank=None)
+    _match(session, met, health_br, 0.8, rank=1, fit="strong")
+    _match(session, weak, health_br, 0.3, rank=1, fit="weak")
+    _match(session, stale, archived, 0.9, rank=1, fit="strong")
+    _match(session, dropped, health_br, 0.7, rank=None, fit="possible")
 
 
 def _cell(m: gaps.GapMap, group: str, region: str) -> tuple[int, int, int]:
@@ -63,15 +68,33 @@ def test_gap_map_counts_demand_supply_and_unmet_per_group_and_region(session: Se
     africa = m.totals[AFRICA]
     assert (africa.demand, africa.supply, africa.unmet) == (3, 0, 2)  # weak counted once
     assert (m.total.demand, m.total.supply, m.total.unmet) == (5, 3, 4)
-    assert m.never_ranked == 1 and m.threshold == gaps.GOOD_MATCH_SCORE
+    assert m.never_ranked == 1
     assert health.cells[AFRICA].heat == gaps.HEAT_LEVELS and health.cells[ASIA].heat == 2
     assert health.cells[AMERICAS].heat == 0
 
 
-def test_threshold_decides_what_counts_as_unmet(session: Session) -> None:
-    _catalogue(session)
-    assert _cell(gaps.gap_map(session, threshold=0.25), HEALTH, AFRICA) == (3, 0, 1)
-    assert _cell(gaps.gap_map(session, threshold=0.95), HEALTH, AFRICA) == (3, 0, 3)
+def test_a_possible_fit_meets_demand_and_a_weak_one_does_not_whatever_the_score(session: Session) -> None:
+    kenya = make_institution(session, name="Kenya", country="KEN")
+    brazil = make_institution(session, name="Brazil", country="BRA")
+    offer = make_offer(session, brazil, sectors=["12220"])
+    possible = make_request(session, kenya, sectors=["12220"])
+    weak_but_high = make_request(session, kenya, sectors=["12220"])
+    _match(session, possible, offer, 0.58, rank=1, fit="possible")
+    _match(session, weak_but_high, offer, 0.9, rank=1, fit="weak")
+    assert _cell(gaps.gap_map(session), HEALTH, AFRICA) == (2, 0, 1)
+
+
+def test_a_request_without_codes_sits_in_the_group_of_its_confident_suggestions(session: Session) -> None:
+    kenya = make_institution(session, name="Kenya", country="KEN")
+    suggested = {
+        "sectors": [
+            {"code": "11220", "name": "Primary education", "confidence": 0.8, "confident": True},
+            {"code": "12220", "name": "Basic health care", "confidence": 0.2, "confident": False},
+        ]
+    }
+    make_request(session, kenya, sectors=[], suggested=suggested)
+    m = gaps.gap_map(session)
+    assert [r.code for r in m.rows] == [EDUCATION] and _cell(m, EDUCATION, AFRICA) == (1, 0, 1)
 
 
 def test_empty_catalogue_has_an_empty_map(session: Session) -> None:
