@@ -15,11 +15,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from broker.cli.common import configured_encoder, session_scope  # noqa: E402
-from broker.matching.text import text_hash  # noqa: E402
-from broker.migrate import upgrade  # noqa: E402
-from broker.services.embedding_seed import SEED_DIR, seed_path, seed_texts  # noqa: E402
-from broker.services.embeddings import ensure_vectors  # noqa: E402
+from broker.cli.common import configured_encoder, session_scope
+from broker.matching.text import text_hash
+from broker.migrate import upgrade
+from broker.services.embedding_seed import SEED_DIR, seed_path, seed_texts
+from broker.services.embeddings import ensure_vectors
 
 
 def main() -> None:
