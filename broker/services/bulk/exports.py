@@ -52,5 +52,7 @@ def _pick(row: Any, columns: list[str], institution_ref: str | None) -> dict[str
     out: dict[str, Any] = {}
     for name in columns:
         value = institution_ref if name == "institution" else getattr(row, name)
+        if name == "text_language" and getattr(row, "text_language_detected", False):
+            value = None  # detected, not the author's word: a re-import detects it again
         out[name] = value.isoformat() if isinstance(value, date) else value
     return out
