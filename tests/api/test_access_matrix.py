@@ -34,7 +34,9 @@ def world(session: Session) -> World:
     request_a = make_request(session, a)
     draft_request_a = make_request(session, a, status="draft")
     match = Match(request_id=request_a.id, offer_id=offer_c.id, profile="default", score=0.5, rank=1)
-    session.add(match)
+    # the same offer matched to a request that went back to draft: only its own institution still reads it
+    on_draft = Match(request_id=draft_request_a.id, offer_id=offer_c.id, profile="default", score=0.5, rank=1)
+    session.add_all([match, on_draft])
     session.flush()
     revoked = make_caller(session, "admin")
     spare = make_caller(session, "staff")
@@ -59,6 +61,7 @@ def world(session: Session) -> World:
         "request_a": request_a.id,
         "draft_request_a": draft_request_a.id,
         "match": match.id,
+        "match_on_draft": on_draft.id,
         "spare_key": spare.key_id,
     }
     return World(ids=ids, headers=headers)
@@ -134,6 +137,7 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ),
     ("DELETE", "/api/v1/requests/{draft_request_a}", None, [A, A, 204, 404, 204, 403, 204]),
     ("GET", "/api/v1/matches/{match}", None, [A, A, 200, 404, 200, 200, 200]),
+    ("GET", "/api/v1/matches/{match_on_draft}", None, [A, A, 200, 404, 200, 200, 200]),
     (
         "POST",
         "/api/v1/matches/{match}/reviews",
