@@ -38,7 +38,7 @@ def matches_for_request(
     _require_own_or_reviewer(principal, request.institution_id)
     chosen = profiles.get_profile(session, name=profile)
     if request.status != RequestStatus.open.value:
-        stored = repo.matches_for_request(session, request_id=request.id, limit=limit)
+        stored = repo.matches_for_request(session, principal=principal, request_id=request.id, limit=limit)
         return RankedList(
             items=[_stored_item(m) for m in stored],
             profile=chosen.name,
@@ -58,7 +58,7 @@ def matches_for_request(
     )
     repo.upsert_ranked(session, request_id=request.id, rows=[_row(e, chosen.name) for e in ranked])
     repo.unrank_others(session, request_id=request.id, keep_offer_ids=[e.match.id for e in ranked])
-    stored = repo.matches_for_request(session, request_id=request.id, limit=limit)
+    stored = repo.matches_for_request(session, principal=principal, request_id=request.id, limit=limit)
     by_offer = {m.offer_id: m for m in stored}
     items = [
         _item(engine, e, request_id=request.id, offer_id=e.match.id, stored=by_offer.get(e.match.id))
