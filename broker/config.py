@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # A body that has not fully arrived after this long is refused with 408.
+    body_timeout_seconds: float = Field(default=60.0, gt=0)
+    # How long a write waits for the database's write lock before answering 503 with Retry-After.
+    write_wait_seconds: float = Field(default=30.0, gt=0)
     # Closed unless listed: a JSON list in BROKER_CORS_ORIGINS, e.g. '["https://app.example.org"]'.
     cors_origins: list[str] = []
     # Failed authentications per client address and window before /api answers 429 (per process).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,10 +36,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url)
+        engine = make_engine(settings.database_url, write_wait_s=settings.write_wait_seconds)
         app.state.db_engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.match_engine = MatchEngine(load_encoder(settings.encoder, settings.embedding_model))
+        # The model, torch and the reference data are millions of long-lived objects: keep them out of
+        # the collector's view, or every full collection during an import stalls all requests for
+        # 0.2 s and more (measured; 14 ms once frozen).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -17,11 +17,15 @@ import threading
 import time
 from collections import deque
 
+from broker.errors import ServiceUnavailable
+
 POLL_S = 0.001
 
 
-class WriterTimeout(Exception):
-    """No turn to write came within the timeout."""
+class WriterTimeout(ServiceUnavailable):
+    """No turn to write came within the timeout: the client may retry (503 with Retry-After)."""
+
+    retry_after = 5
 
 
 class FairLock:

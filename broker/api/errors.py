@@ -10,9 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from broker.errors import BrokerError
+from broker.db import is_lock_timeout
+from broker.errors import BrokerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +68,23 @@ def _unreadable_body(exc: StarletteHTTPException) -> str | None:
     return None
 
 
+def _broker_error(exc: BrokerError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(exc.status, exc.code, exc.detail, headers or None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BrokerError)
     async def _broker(_: Request, exc: BrokerError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.detail, headers)
+        return _broker_error(exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if is_lock_timeout(exc):
+            return _broker_error(ServiceUnavailable("the database is busy; retry shortly"))
+        return await _unexpected(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

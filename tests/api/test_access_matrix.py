@@ -92,6 +92,7 @@ EVEN = {"semantic": 1, "sector": 1, "region": 1, "modality": 1, "language": 1, "
 A = 401
 CASES: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/health", None, [200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/ready", None, [200, 200, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/me", None, [A, A, 200, 200, 200, 200, 200]),
     (
         "POST",
