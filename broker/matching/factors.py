@@ -91,14 +91,14 @@ def pair_count(n_demand: int, n_supply: int) -> int:
         n_supply: Supply rows.
 
     Returns:
-        ``max(n_demand, n_supply)``.
+        The broadcast length: the other side's when one side has one row (so 1 with 0 is 0).
 
     Raises:
         ValueError: Neither side has one row and the lengths differ.
     """
     if n_demand != 1 and n_supply != 1 and n_demand != n_supply:
         raise ValueError(f"cannot pair {n_demand} demand rows with {n_supply} supply rows")
-    return max(n_demand, n_supply)
+    return n_supply if n_demand == 1 else n_demand
 
 
 def cosine_similarity(demand: NDArray[np.floating[Any]], supply: NDArray[np.floating[Any]]) -> FloatArray:

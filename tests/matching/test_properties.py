@@ -9,7 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from benchmarks.synthetic import random_demand, random_supply, random_tables
-from broker.matching import CountryTables, DemandArrays, MatchTables, SupplyArrays, Weights, score_pairs
+from broker.matching import (
+    CountryTables,
+    DemandArrays,
+    MatchTables,
+    SupplyArrays,
+    Weights,
+    rank,
+    ranked_matches,
+    score_pairs,
+)
 from tests.matching.builders import DETERMINISTIC, take
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -116,3 +125,23 @@ def test_adding_a_shared_language_never_lowers_the_score(seed: int, w: Weights, 
     before = score_pairs(demand, supply, tables, w).scores
     after = score_pairs(demand, with_supply(supply, languages=added), tables, w).scores
     assert np.all(after >= before - 1e-12)
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights, n=st.integers(0, 1))
+def test_zero_and_one_candidates_score_rank_and_explain_on_either_side(seed: int, w: Weights, n: int) -> None:
+    tables, demand, supply = problem(seed)
+    few_offers = take(supply, np.arange(n))
+    few_requests = random_demand(
+        np.random.default_rng(seed), n, tables, dim=8, n_languages=90, dtype=np.float64
+    )
+    for scored in (
+        score_pairs(demand, few_offers, tables, w),  # offers for a request, POST /match
+        score_pairs(few_requests, take(supply, [0]), tables, w),  # requests for an offer
+    ):
+        assert scored.scores.shape == (n,) and scored.components.shape == (6, n)
+        assert np.all((scored.scores >= 0) & (scored.scores <= 1))
+        ids = np.arange(1, n + 1)
+        positions = rank(scored.scores, ids=ids, institution_ids=ids, limit=10)
+        matches = ranked_matches(scored, positions, ids)
+        assert [m.rank for m in matches] == list(range(1, n + 1))
