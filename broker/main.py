@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from broker.api import api_router
 from broker.api.errors import install_error_handlers
-from broker.api.middleware import BodySizeLimit, RequestId
+from broker.api.middleware import BodySizeLimit, RequestId, UnhandledErrors
 from broker.api.responses import document_body_errors
 from broker.api.routes.health import router as health_router
 from broker.api.security import (
@@ -69,8 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    # Outermost last: RequestId > SecurityHeaders > AuthFailureLimit > BodySizeLimit > JsonBodiesOnly
-    # > NulFreeUrls (see broker.api.security).
+    # Outermost last: RequestId > SecurityHeaders > UnhandledErrors > AuthFailureLimit > BodySizeLimit
+    # > JsonBodiesOnly > NulFreeUrls (see broker.api.security).
     app.add_middleware(NulFreeUrls)
     app.add_middleware(JsonBodiesOnly)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_failures=settings.auth_failure_limit, window_seconds=settings.auth_failure_window_seconds
     )
     app.add_middleware(AuthFailureLimit, limiter=app.state.auth_failures)
+    app.add_middleware(UnhandledErrors)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestId)
     return app

@@ -46,6 +46,8 @@ class JsonFormatter(logging.Formatter):
             entry["message"] = message
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif getattr(record, "exception_text", None):  # a traceback already made safe to log
+            entry["exception"] = record.exception_text
         return json.dumps(entry, default=str)
 
 

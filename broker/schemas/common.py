@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
 
@@ -34,6 +34,19 @@ def check_storable_text(value: Any) -> Any:
         if isinstance(item, str) and UNSTORABLE_TEXT.search(item):
             raise ValueError("text must not contain NUL characters or unpaired UTF-16 surrogates")
     return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    # 9999-12-31T23:00:00-14:00 is past the last representable instant once in UTC: say so as a 422,
+    # before a comparison or the database driver overflows.
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date-time is out of range once converted to UTC") from None
+
+
+# A date-time from a client, turned into UTC (naive input is taken to be UTC already).
+UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 
 
 class StrictModel(BaseModel):

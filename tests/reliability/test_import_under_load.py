@@ -162,3 +162,25 @@ def test_a_write_that_cannot_get_the_lock_in_time_answers_503_with_retry_after(
     assert int(response.headers["Retry-After"]) >= 1
     assert 1.5 < waited < 10, waited
     assert "Traceback" not in server.log()
+
+
+def test_a_client_that_hangs_up_mid_import_is_a_499_without_a_traceback(
+    served: tuple[Server, str, str],
+) -> None:
+    server, admin, _ = served
+    body = import_body(20)
+    url = urlsplit(server.base_url)
+    with socket.create_connection((url.hostname, url.port), timeout=30) as gone:
+        head = (
+            f"POST /api/v1/import?format=json HTTP/1.1\r\nHost: {url.netloc}\r\n"
+            f"Authorization: Bearer {admin}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nX-Request-ID: hung-up-import\r\n\r\n"
+        )
+        gone.sendall(head.encode() + body[:100])
+        time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "hung-up-import" not in server.log():
+        time.sleep(0.1)
+    lines = [line for line in server.log().splitlines() if "hung-up-import" in line]
+    assert any('"status": 499' in line for line in lines), lines
+    assert "Traceback" not in server.log() and '"status": 500' not in server.log()

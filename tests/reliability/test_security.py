@@ -126,6 +126,27 @@ def test_keys_never_reach_any_log(client: TestClient, caller: CallerFactory) -> 
         assert secret[3:20] not in logged  # not even a long piece of it
 
 
+def test_an_unhandled_database_error_logs_no_statement_parameters(
+    make_client: ClientFactory, caller: CallerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = caller("admin")
+    client = make_client()
+    # Two keys from the same random bytes clash on the unique prefix and hash: an IntegrityError
+    # nobody expects, whose statement parameters are the new key's prefix and hash.
+    monkeypatch.setattr(keys.secrets, "token_urlsafe", lambda _n: "A" * 43)
+    body = {"name": "twin", "role": "staff"}
+    assert client.post("/api/v1/keys", json=body, headers=admin.headers).status_code == 201
+    with json_log_lines() as lines:
+        response = client.post("/api/v1/keys", json=body, headers=admin.headers)
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal_error", "detail": response.json()["detail"]}
+    logged = "\n".join(lines)
+    assert "IntegrityError" in logged, "the error is logged"
+    key = keys.KEY_PREFIX + "A" * 43
+    for secret in (key[:12], keys.hash_key(key), key):
+        assert secret not in logged
+
+
 def test_revoked_key_is_refused_at_once(client: TestClient, caller: CallerFactory) -> None:
     admin, staff = caller("admin"), caller("staff")
     assert client.get("/api/v1/me", headers=staff.headers).status_code == 200
