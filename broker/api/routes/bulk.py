@@ -74,4 +74,5 @@ def export_records(
 ) -> Response:
     """Every record of one kind in the importer's columns (admin, broker, staff)."""
     text = exports.export_records(session, principal=principal, kind=kind, fmt=fmt)
-    return Response(text, media_type=MEDIA[fmt])
+    disposition = f'attachment; filename="{kind}.{fmt.value}"'
+    return Response(text, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})
