@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # Failed authentications per client address and window before /api answers 429 (per process).
     auth_failure_limit: int = Field(default=20, ge=1)
     auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    # Ranking, import and learning calls per API key and minute before 429 (per process).
+    expensive_calls_per_minute: int = Field(default=30, ge=1)
     default_page_size: int = 50
     max_page_size: int = 200
 

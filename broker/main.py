@@ -17,10 +17,10 @@ from broker.api.responses import document_body_errors
 from broker.api.routes.health import router as health_router
 from broker.api.security import (
     AuthFailureLimit,
-    AuthFailureLimiter,
     JsonBodiesOnly,
     NulFreeUrls,
     SecurityHeaders,
+    SlidingWindowLimiter,
 )
 from broker.config import Settings, get_settings
 from broker.db import make_engine, make_session_factory
@@ -74,10 +74,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NulFreeUrls)
     app.add_middleware(JsonBodiesOnly)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.state.auth_failures = AuthFailureLimiter(
-        max_failures=settings.auth_failure_limit, window_seconds=settings.auth_failure_window_seconds
+    app.state.auth_failures = SlidingWindowLimiter(
+        max_events=settings.auth_failure_limit, window_seconds=settings.auth_failure_window_seconds
     )
     app.add_middleware(AuthFailureLimit, limiter=app.state.auth_failures)
+    app.state.expensive_calls = SlidingWindowLimiter(
+        max_events=settings.expensive_calls_per_minute, window_seconds=60.0
+    )
     app.add_middleware(UnhandledErrors)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestId)

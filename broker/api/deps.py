@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from broker.config import Settings, get_settings
+from broker.errors import TooManyRequests
 from broker.schemas.common import MAX_ID
 from broker.services import keys
 from broker.services.engine import MatchEngine
@@ -63,6 +65,29 @@ def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def limit_expensive_calls(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """At most ``expensive_calls_per_minute`` ranking, import and learning calls per key (per process).
+
+    Counted by the key presented, before any database work (a wrong key is refused later with 401),
+    so it can run ahead of the session and of a GET's declared write.
+    """
+    if credentials is None:
+        return
+    limiter = request.app.state.expensive_calls
+    wait = limiter.acquire(hashlib.sha256(credentials.credentials.encode()).hexdigest())
+    if wait is not None:
+        raise TooManyRequests(
+            f"at most {limiter.max_events} ranking, import or learning calls a minute per key; "
+            f"retry in {wait} s",
+            retry_after=wait,
+        )
+
+
+ExpensiveCall = Depends(limit_expensive_calls)
 
 
 def get_engine(request: Request) -> MatchEngine:

@@ -84,3 +84,18 @@ def test_every_export_names_a_file(client: TestClient, caller: CallerFactory) ->
     for fmt in ("json", "ndjson", "csv"):
         response = client.get(f"/api/v1/export?kind=requests&format={fmt}", headers=caller("staff").headers)
         assert response.headers["content-disposition"] == f'attachment; filename="requests.{fmt}"'
+
+
+def test_a_file_of_empty_records_reports_the_first_thousand_problems_and_the_total(
+    client: TestClient, caller: CallerFactory
+) -> None:
+    body = "[" + ",".join(["{}"] * 5000) + "]"
+    response = client.post(
+        "/api/v1/import?format=json&kind=offers", content=body, headers=caller("admin").headers
+    )
+    assert response.status_code == 422
+    report = response.json()
+    assert report["applied"] is False
+    assert len(report["problems"]) == 1000 and report["problem_count"] == 5000
+    assert len(response.content) < 300_000
+    assert report["problems"][0]["line"] == 1

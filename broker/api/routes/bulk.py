@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from broker.api.deps import CurrentPrincipal, EngineDep, SessionDep
+from broker.api.deps import CurrentPrincipal, EngineDep, ExpensiveCall, SessionDep
 from broker.api.responses import errors
 from broker.errors import InvalidInput, RequestTimeout
 from broker.schemas.bulk import ImportReport
@@ -40,6 +40,7 @@ TextBody = Annotated[str, Depends(read_text_body)]
 
 @router.post(
     "/import",
+    dependencies=[ExpensiveCall],
     responses={**errors(403, 408), 422: {"model": ImportReport, "description": "Nothing imported"}},
 )
 def import_records(

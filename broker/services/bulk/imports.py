@@ -44,7 +44,7 @@ class _Valid:
 @dataclass
 class _Plan:
     valid: list[_Valid] = field(default_factory=list)
-    problems: list[ImportProblem] = field(default_factory=list)
+    report: ImportReport = field(default_factory=ImportReport)
 
 
 def import_records(
@@ -63,8 +63,8 @@ def import_records(
     """
     principal.require(Role.admin, Role.broker)
     plan = _validate(session, records)
-    report = ImportReport(problems=plan.problems)
-    if plan.problems and not partial:
+    report = plan.report
+    if report.problem_count and not partial:
         return report
     written: list[Offer | KnowledgeRequest] = []
     institutions = _apply_institutions(
@@ -102,19 +102,21 @@ def _validate(session: Session, records: list[RawRecord]) -> _Plan:
             elif ref not in new_institutions and ref not in known:
                 problem = _problem(record, "institution", f"unknown institution {ref!r}")
         if problem is not None:
-            plan.problems.append(problem)
+            plan.report.add_problems([problem])
             continue
         try:
             data = SCHEMAS[record.kind].model_validate(values)
         except ValidationError as exc:
-            plan.problems += [
+            errors = exc.errors()
+            listed = [
                 _problem(
                     record,
                     ".".join(str(p) for p in err["loc"]) or "record",
                     str(err["msg"]).removeprefix("Value error, "),
                 )
-                for err in exc.errors()
+                for err in errors[: plan.report.room]  # build only what the report will list
             ]
+            plan.report.add_problems(listed, total=len(errors))
             continue
         plan.valid.append(_Valid(record, data, ref))
     return plan
