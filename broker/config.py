@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     write_wait_seconds: float = Field(default=30.0, gt=0)
     # Closed unless listed: a JSON list in BROKER_CORS_ORIGINS, e.g. '["https://app.example.org"]'.
     cors_origins: list[str] = []
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses
+    # or networks (e.g. "10.0.0.5,10.1.0.0/16"). Empty: the address is the connecting peer's, whatever
+    # headers it sends.
+    trusted_proxies: str = ""
     # Failed authentications per client address and window before /api answers 429 (per process).
     auth_failure_limit: int = Field(default=20, ge=1)
     auth_failure_window_seconds: float = Field(default=60.0, gt=0)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from broker.api import api_router
 from broker.api.errors import install_error_handlers
@@ -84,4 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(UnhandledErrors)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestId)
+    if settings.trusted_proxies.strip():
+        # Outermost, so the limits and the logs see the client behind a proxy we trust, and only then
+        # (`broker serve` turns uvicorn's own handling off: by default it believes any local peer).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -1,8 +1,8 @@
 """HTTP hardening: throttling of failed authentication, JSON-only bodies, NUL-free URLs, headers.
 
 The failure counts live in memory, so the limit holds per process: with ``--workers N`` a client
-gets up to N times the limit before every worker refuses it. Behind a reverse proxy, run uvicorn
-with ``--proxy-headers`` so the client address is the caller's, not the proxy's.
+gets up to N times the limit before every worker refuses it. The client address is the connecting
+peer's, or the forwarded one when the peer is in ``BROKER_TRUSTED_PROXIES`` (see broker.main).
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ def serve(
         # One JSON line per request comes from broker.api.middleware.RequestId, with its request id.
         log_config=logging_config(settings.log_level),
         access_log=False,
+        # Forwarded headers are believed only from BROKER_TRUSTED_PROXIES, by the app itself
+        # (broker.main): uvicorn's default would believe them from any client on 127.0.0.1.
+        proxy_headers=False,
         # uvicorn kills a worker that misses a 5 s health ping; a busy worker (40 request threads
         # on a loaded box) can miss one, and its killing resets every connection it was serving.
         timeout_worker_healthcheck=30,
