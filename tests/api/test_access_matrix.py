@@ -106,6 +106,18 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
         "PATCH",
         "/api/v1/institutions/{a}",
         lambda ids: {"version": 1, "name": "A2"},
+        [A, A, 403, 403, 200, 403, 200],
+    ),
+    (
+        "PATCH",
+        "/api/v1/institutions/{a}",
+        lambda ids: {"version": 1, "kind": "multilateral"},
+        [A, A, 403, 403, 200, 403, 200],
+    ),
+    (
+        "PATCH",
+        "/api/v1/institutions/{a}",
+        lambda ids: {"version": 1, "contact_email": "desk@example.org", "languages": ["pt", "en"]},
         [A, A, 200, 403, 200, 403, 200],
     ),
     ("DELETE", "/api/v1/institutions/{empty}", None, [A, A, 403, 403, 204, 403, 204]),
