@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from broker.errors import NotFound
+from broker.errors import Conflict, NotFound
 from broker.models import Role, ScoringProfile
 from broker.schemas.profile import ProfilePut
 from broker.services.principal import Principal
@@ -35,7 +35,12 @@ def put_profile(session: Session, *, principal: Principal, name: str, data: Prof
     if profile is None:
         profile = ScoringProfile(name=name, weights={}, is_default=False)
         session.add(profile)
-    elif data.version is not None:
+    elif data.version is None:
+        raise Conflict(
+            f"scoring profile {name} exists (version {profile.version}): "
+            "send the version you read to replace it"
+        )
+    else:
         check_version(profile, data.version, what=f"scoring profile {name}")
     profile.weights = data.weights.normalised()
     profile.description = data.description
