@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy.orm import Session
 
-from broker.errors import Forbidden
+from broker.errors import Forbidden, InvalidInput
 from broker.matching import Weights, embedding_text
 from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus, Role
 from broker.repositories import matches as repo
@@ -116,6 +116,9 @@ def explore(
     if principal.role == Role.institution:
         institution_id = principal.institution_id
     institution = session.get(Institution, institution_id) if institution_id else None
+    if institution_id and institution is None:
+        msg = f"institution {institution_id} does not exist"
+        raise InvalidInput([{"loc": ["body", "institution_id"], "msg": msg, "type": "value_error"}])
     chosen = profiles.get_profile(session, name=profile)
     engine.sync(session)
     text = embedding_text(data.title, data.description)

@@ -43,3 +43,11 @@ def test_requests_for_an_offer_over_zero_and_one_requests(
     ranked = client.get(f"/api/v1/offers/{offer.id}/matches", headers=caller("staff").headers)
     assert ranked.status_code == 200, ranked.text
     assert len(ranked.json()["items"]) == n_requests
+
+
+def test_exploring_for_an_unknown_institution_is_a_422(client: TestClient, caller: CallerFactory) -> None:
+    response = client.post(
+        "/api/v1/match", json={**EXPLORE, "institution_id": 999_999}, headers=caller("broker").headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "institution_id"]
