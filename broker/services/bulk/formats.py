@@ -30,6 +30,7 @@ class RawRecord:
     kind: str
     line: int
     values: dict[str, Any]
+    text_cells: bool = False  # from CSV: numbers arrive as strings
 
 
 def guess_format(filename: str) -> Format:
@@ -121,7 +122,7 @@ def _csv_records(reader: csv.DictReader[str], kind: str) -> Iterator[RawRecord]:
                 values[name] = [part.strip() for part in cell.split(";") if part.strip()]
             elif cell != "":
                 values[name] = cell
-        yield RawRecord(kind, reader.line_num, values)
+        yield RawRecord(kind, reader.line_num, values, text_cells=True)
 
 
 def dump(records: Iterable[dict[str, Any]], fmt: Format, columns: list[str]) -> str:

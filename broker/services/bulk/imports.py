@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from broker.matching import Encoder
 from broker.models import Institution, KnowledgeRequest, Offer, Role
 from broker.schemas.bulk import ImportProblem, ImportReport
+from broker.schemas.common import TEXT_CELLS
 from broker.schemas.institution import InstitutionCreate
 from broker.schemas.knowledge import OfferCreate, RequestCreate
 from broker.services import embeddings
@@ -105,7 +106,7 @@ def _validate(session: Session, records: list[RawRecord]) -> _Plan:
             plan.report.add_problems([problem])
             continue
         try:
-            data = SCHEMAS[record.kind].model_validate(values)
+            data = SCHEMAS[record.kind].model_validate(values, context={TEXT_CELLS: record.text_cells})
         except ValidationError as exc:
             errors = exc.errors()
             listed = [
