@@ -1,10 +1,12 @@
-"""Hardening: a review note written for the institutions of a pair.
+"""Hardening: a review note written for the institutions of a pair; accent- and case-insensitive
+search columns (filled in from the existing rows).
 
 Revision ID: 0004
 Revises: 0002
 Create Date: 2026-12-01 21:30:00.000000
 """
 
+import unicodedata
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -16,11 +18,37 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# table -> the text columns its search_text folds (as broker.models.search.Searchable does)
+SEARCHABLE = {
+    "institutions": ("name", "description"),
+    "offers": ("title", "description"),
+    "requests": ("title", "description"),
+}
+
+
+def _fold(text: str) -> str:
+    # A copy of broker.models.search.fold, so this migration means the same whatever the code becomes.
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def upgrade() -> None:
     with op.batch_alter_table("match_reviews", schema=None) as batch_op:
         batch_op.add_column(sa.Column("note_for_institutions", sa.Text(), nullable=True))
+    conn = op.get_bind()
+    for table, fields in SEARCHABLE.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column("search_text", sa.Text(), server_default="", nullable=False))
+        rows = sa.table(table, sa.column("id", sa.Integer), sa.column("search_text", sa.Text),
+                        *(sa.column(name, sa.Text) for name in fields))  # fmt: skip
+        for row in conn.execute(sa.select(rows.c.id, *(rows.c[name] for name in fields))).all():
+            text = _fold("\n".join(part for part in row[1:] if part))
+            conn.execute(sa.update(rows).where(rows.c.id == row[0]).values(search_text=text))
 
 
 def downgrade() -> None:
+    for table in SEARCHABLE:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column("search_text")
     with op.batch_alter_table("match_reviews", schema=None) as batch_op:
         batch_op.drop_column("note_for_institutions")

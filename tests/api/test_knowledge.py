@@ -203,3 +203,30 @@ def test_csv_cells_still_carry_numbers_as_text(
     assert response.status_code == 200, response.text
     (offer,) = client.get("/api/v1/offers?q=feeding", headers=headers).json()["items"]
     assert (offer["capacity_per_year"], offer["cost_usd"], offer["sdgs"]) == (12, 40000, [2, 4])
+
+
+@pytest.mark.parametrize("q", ["são", "SÃO", "sao", "Sao Tomé", "STRASSE"])
+def test_search_ignores_case_and_accents_beyond_ascii(
+    client: TestClient, session: Session, caller: CallerFactory, q: str
+) -> None:
+    institution = make_institution(session, name="SÃO TOMÉ Ministry of Education", country="STP")
+    make_offer(session, institution, title="Schools of SÃO TOMÉ", description="Built on the Straße model.")
+    make_offer(session, institution, title="Unrelated", description="Irrigation canals.")
+    headers = caller("staff").headers
+    offers = client.get("/api/v1/offers", params={"q": q}, headers=headers).json()
+    assert [o["title"] for o in offers["items"]] == ["Schools of SÃO TOMÉ"]
+    if q != "STRASSE":
+        found = client.get("/api/v1/institutions", params={"q": q}, headers=headers).json()
+        assert [i["name"] for i in found["items"]] == ["SÃO TOMÉ Ministry of Education"]
+
+
+def test_search_follows_an_edit(client: TestClient, session: Session, caller: CallerFactory) -> None:
+    institution = make_institution(session)
+    offer = make_offer(session, institution, title="Old title")
+    headers = caller("admin").headers
+    renamed = client.patch(
+        f"/api/v1/offers/{offer.id}", json={"version": 1, "title": "Ação social"}, headers=headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert client.get("/api/v1/offers?q=acao", headers=headers).json()["total"] == 1
+    assert client.get("/api/v1/offers?q=old", headers=headers).json()["total"] == 0
