@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from broker.api.deps import ExpensiveCall
+from broker.api.routes.audit import router as audit_router
 from broker.api.routes.bulk import router as bulk_router
 from broker.api.routes.institutions import router as institutions_router
 from broker.api.routes.keys import router as keys_router
@@ -22,6 +23,7 @@ for _router in (
     taxonomy_router,
     profiles_router,
     bulk_router,
+    audit_router,
 ):
     api_router.include_router(_router)
 # Every ranking endpoint embeds and scores: limited per key (the import and learn routes say so themselves).

@@ -11,9 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from broker.config import Settings, get_settings
-from broker.errors import TooManyRequests
+from broker.errors import Forbidden, TooManyRequests
 from broker.schemas.common import MAX_ID
-from broker.services import keys
+from broker.services import audit, keys
 from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 
@@ -37,9 +37,23 @@ def get_session(request: Request) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            after_failed_request(request, session, exc)
             raise
+
+
+def after_failed_request(request: Request, session: Session, exc: BaseException) -> None:
+    """What outlives a request's rolled-back work: the audit record of a refusal (403)."""
+    if isinstance(exc, Forbidden):
+        principal = getattr(request.state, "principal", None)
+        audit.record_denied(
+            session,
+            principal=principal if isinstance(principal, Principal) else None,
+            what=f"{request.method} {request.url.path}",
+            client=request.client.host if request.client else None,
+            reason=exc.detail,
+        )
 
 
 # scope="function": commit before the response is sent. FastAPI's default ("request") ends the

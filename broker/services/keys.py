@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from broker.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from broker.models import ApiKey, Institution, Role
+from broker.services import audit
 from broker.services.principal import Principal
 
 KEY_PREFIX = "kb_"
@@ -40,6 +41,7 @@ def issue_key(
     role: Role,
     institution_id: int | None = None,
     expires_at: datetime | None = None,
+    actor: Principal | None = None,
 ) -> IssuedKey:
     if role == Role.institution and institution_id is None:
         raise InvalidInput("an institution key needs institution_id")
@@ -60,6 +62,8 @@ def issue_key(
     )
     session.add(row)
     session.flush()
+    detail = {"role": role.value, "name": name, "institution_id": institution_id}
+    audit.record(session, event="key.created", principal=actor, subject=f"key {row.id}", detail=detail)
     return IssuedKey(row=row, key=key)
 
 
@@ -102,7 +106,7 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
-def revoke_key(session: Session, *, key_id: int) -> ApiKey:
+def revoke_key(session: Session, *, key_id: int, actor: Principal | None = None) -> ApiKey:
     """Revoke a key; the last usable admin key cannot be revoked (nobody could issue keys then)."""
     row = session.get(ApiKey, key_id)
     if row is None:
@@ -112,6 +116,8 @@ def revoke_key(session: Session, *, key_id: int) -> ApiKey:
             raise Conflict("this is the last usable admin key: issue another admin key before revoking it")
         row.revoked_at = datetime.now(UTC)
         session.flush()
+        detail = {"role": row.role, "name": row.name}
+        audit.record(session, event="key.revoked", principal=actor, subject=f"key {row.id}", detail=detail)
     return row
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from broker.errors import Conflict, NotFound
 from broker.models import Role, ScoringProfile
 from broker.schemas.profile import ProfilePut
+from broker.services import audit
 from broker.services.principal import Principal
 from broker.services.writes import check_version, flush
 
@@ -51,11 +52,20 @@ def put_profile(session: Session, *, principal: Principal, name: str, data: Prof
         )
         profile.is_default = True
     flush(session, what=f"scoring profile {name}")
+    detail = {"weights": profile.weights, "is_default": profile.is_default, "version": profile.version}
+    audit.record(
+        session, event="profile.changed", principal=principal, subject=f"profile {name}", detail=detail
+    )
     return profile
 
 
 def save_learned_profile(
-    session: Session, *, name: str, weights: dict[str, float], description: str
+    session: Session,
+    *,
+    name: str,
+    weights: dict[str, float],
+    description: str,
+    principal: Principal | None = None,
 ) -> ScoringProfile:
     """Store a profile produced by ``broker learn`` (never made the default automatically)."""
     profile = session.scalar(select(ScoringProfile).where(ScoringProfile.name == name))
@@ -65,4 +75,8 @@ def save_learned_profile(
     else:
         profile.weights, profile.description = weights, description
     flush(session, what=f"scoring profile {name}")
+    detail = {"weights": weights, "learned": True, "version": profile.version}
+    audit.record(
+        session, event="profile.changed", principal=principal, subject=f"profile {name}", detail=detail
+    )
     return profile

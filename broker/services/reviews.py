@@ -9,6 +9,7 @@ from broker.errors import NotFound
 from broker.models import KnowledgeRequest, Match, MatchReview, Offer, Role
 from broker.repositories.knowledge import is_visible
 from broker.schemas.match import MatchRead, ReviewCreate, ReviewRead
+from broker.services import audit
 from broker.services.principal import Principal
 from broker.services.writes import check_version, flush
 
@@ -50,6 +51,10 @@ def review_match(session: Session, *, principal: Principal, match_id: int, data:
     session.add(review)
     match.reviews.append(review)
     flush(session, what=f"match {match_id}")
+    detail = {"status": data.status.value, "request_id": match.request_id, "offer_id": match.offer_id}
+    audit.record(
+        session, event="review.decided", principal=principal, subject=f"match {match_id}", detail=detail
+    )
     return match
 
 

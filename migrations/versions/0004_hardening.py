@@ -1,5 +1,5 @@
 """Hardening: a review note written for the institutions of a pair; accent- and case-insensitive
-search columns (filled in from the existing rows).
+search columns (filled in from the existing rows); the audit log.
 
 Revision ID: 0004
 Revises: 0002
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
 down_revision: str | None = "0002"
@@ -46,7 +47,36 @@ def upgrade() -> None:
             conn.execute(sa.update(rows).where(rows.c.id == row[0]).values(search_text=text))
 
 
+    op.create_table(
+        "audit_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("event", sa.String(length=40), nullable=False),
+        sa.Column("actor_key_id", sa.Integer(), nullable=True),
+        sa.Column("actor_name", sa.String(length=200), nullable=True),
+        sa.Column("actor_role", sa.String(length=20), nullable=True),
+        sa.Column("client", sa.String(length=64), nullable=True),
+        sa.Column("subject", sa.String(length=200), nullable=True),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.ForeignKeyConstraint(
+            ["actor_key_id"],
+            ["api_keys.id"],
+            name=op.f("fk_audit_events_actor_key_id_api_keys"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
+    )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_events_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_events_event"), ["event"], unique=False)
+
+
 def downgrade() -> None:
+    op.drop_table("audit_events")
     for table in SEARCHABLE:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column("search_text")

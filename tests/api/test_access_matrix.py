@@ -159,6 +159,7 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ),
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
+    ("GET", "/api/v1/audit-events", None, [A, A, 403, 403, 403, 403, 200]),
     ("DELETE", "/api/v1/keys/{spare_key}", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/requests/{request_a}/matches", None, [A, A, 200, 403, 200, 200, 200]),
     ("GET", "/api/v1/requests/{draft_request_a}/matches", None, [A, A, 200, 404, 200, 200, 200]),
