@@ -11,11 +11,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from broker import metrics
 from broker.api import api_router
 from broker.api.errors import install_error_handlers
 from broker.api.middleware import BodySizeLimit, RequestId, UnhandledErrors
 from broker.api.responses import document_body_errors
 from broker.api.routes.health import router as health_router
+from broker.api.routes.metrics import router as metrics_router
 from broker.api.security import (
     AuthFailureLimit,
     JsonBodiesOnly,
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db_engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.match_engine = MatchEngine(load_encoder(settings.encoder, settings.embedding_model))
+        metrics.instrument_engine(app.state.match_engine)
         # The model, torch and the reference data are millions of long-lived objects: keep them out of
         # the collector's view, or every full collection during an import stalls all requests for
         # 0.2 s and more (measured; 14 ms once frozen).
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     document_body_errors(app)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(api_router)
     install_ui(app)
     if settings.cors_origins:
@@ -84,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(UnhandledErrors)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestId)
+    app.add_middleware(RequestId, route_label=metrics.RouteLabels(app.openapi))
     if settings.trusted_proxies.strip():
         # Outermost, so the limits and the logs see the client behind a proxy we trust, and only then
         # (`broker serve` turns uvicorn's own handling off: by default it believes any local peer).

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from broker import metrics
 from broker.db import is_lock_timeout
 from broker.errors import BrokerError, ServiceUnavailable
 
@@ -88,6 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
         if is_lock_timeout(exc):
+            metrics.LOCK_TIMEOUTS.inc()
             return _broker_error(ServiceUnavailable("the database is busy; retry shortly"))
         raise exc  # unexpected: broker.api.middleware.UnhandledErrors answers and logs it
 

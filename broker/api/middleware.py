@@ -8,6 +8,7 @@ import sqlite3
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from broker import metrics
 from broker.api.logs import request_id_var
 
 log = logging.getLogger("broker.access")
@@ -85,10 +87,12 @@ class BodySizeLimit:
 
 
 class RequestId:
-    """Give every request an id (or keep the caller's X-Request-ID), echo it, and log one line per request."""
+    """Give every request an id (or keep the caller's X-Request-ID), echo it, log one line per request
+    and count it in the metrics, by ``route_label(path)``."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, route_label: Callable[[str], str] = lambda _path: "unmatched") -> None:
         self.app = app
+        self.route_label = route_label
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,6 +114,7 @@ class RequestId:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             log.info(
                 json.dumps(
                     {
@@ -117,10 +122,15 @@ class RequestId:
                         "method": scope.get("method"),
                         "path": scope.get("path"),
                         "status": status["code"],
-                        "ms": round((time.perf_counter() - started) * 1000, 1),
+                        "ms": round(seconds * 1000, 1),
                     }
                 )
             )
+            # The route's template, not the path: ids in paths would make a series per record.
+            route = self.route_label(str(scope.get("path")))
+            method = str(scope.get("method"))
+            metrics.HTTP_REQUESTS.labels(method, route, str(status["code"])).inc()
+            metrics.HTTP_SECONDS.labels(method, route).observe(seconds)
             request_id_var.reset(token)
 
 

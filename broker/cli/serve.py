@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import tempfile
+
 import typer
 import uvicorn
 
@@ -14,6 +17,10 @@ def serve(
 ) -> None:
     """Serve the API (OpenAPI UI at /docs)."""
     settings = get_settings()
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics here and /metrics merges them (see broker.metrics); the
+        # workers are spawned after this, so they all see it.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="broker-metrics-")
     uvicorn.run(
         "broker.main:create_app",
         factory=True,

@@ -42,7 +42,6 @@ def world(session: Session) -> World:
     spare = make_caller(session, "staff")
     from broker.services import keys
 
-    keys.revoke_key(session, key_id=revoked.key_id)
     callers = {
         "inst_a": make_caller(session, "institution", a),
         "inst_b": make_caller(session, "institution", b),
@@ -51,6 +50,7 @@ def world(session: Session) -> World:
         "admin": make_caller(session, "admin"),
         "revoked": revoked,
     }
+    keys.revoke_key(session, key_id=revoked.key_id)  # after another admin key exists: never the last
     headers = {role: c.headers for role, c in callers.items()} | {"none": {}}
     ids = {
         "a": a.id,
@@ -93,6 +93,7 @@ A = 401
 CASES: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/health", None, [200, 200, 200, 200, 200, 200, 200]),
     ("GET", "/ready", None, [200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/metrics", None, [A, A, 403, 403, 403, 200, 200]),
     ("GET", "/api/v1/me", None, [A, A, 200, 200, 200, 200, 200]),
     (
         "POST",
