@@ -46,7 +46,6 @@ def upgrade() -> None:
             text = _fold("\n".join(part for part in row[1:] if part))
             conn.execute(sa.update(rows).where(rows.c.id == row[0]).values(search_text=text))
 
-
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
