@@ -32,11 +32,21 @@ class Settings(BaseSettings):
     embedding_threads: int = Field(default=1, ge=1, le=64)
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # A body that has not fully arrived after this long is refused with 408.
+    body_timeout_seconds: float = Field(default=60.0, gt=0)
+    # How long a write waits for the database's write lock before answering 503 with Retry-After.
+    write_wait_seconds: float = Field(default=30.0, gt=0)
     # Closed unless listed: a JSON list in BROKER_CORS_ORIGINS, e.g. '["https://app.example.org"]'.
     cors_origins: list[str] = []
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: comma-separated addresses
+    # or networks (e.g. "10.0.0.5,10.1.0.0/16"). Empty: the address is the connecting peer's, whatever
+    # headers it sends.
+    trusted_proxies: str = ""
     # Failed authentications per client address and window before /api answers 429 (per process).
     auth_failure_limit: int = Field(default=20, ge=1)
     auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    # Ranking, import and learning calls per API key and minute before 429 (per process).
+    expensive_calls_per_minute: int = Field(default=30, ge=1)
     default_page_size: int = 50
     max_page_size: int = 200
 

@@ -7,35 +7,53 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.writer_queue import WriterQueue
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-# How long a writing request may queue for its turn (see broker.writer_queue) before it fails.
-SQLITE_WRITER_WAIT_S = 60.0
+# How long a write may wait for its turn (SQLite: broker.writer_queue; PostgreSQL: lock_timeout)
+# before it fails with 503; BROKER_WRITE_WAIT_SECONDS in the service.
+WRITE_WAIT_S = 30.0
 _WRITER_TOKEN = "broker_writer_token"
+# SQLSTATE of PostgreSQL's lock_timeout ("lock_not_available").
+_PG_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def is_lock_timeout(exc: BaseException) -> bool:
+    """Whether a database error means "waited too long for a lock" (the caller may retry), not a bug."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    return "database is locked" in str(exc.orig).lower()
+
+
+def make_engine(url: str, *, write_wait_s: float = WRITE_WAIT_S, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and real transactions.
 
     pysqlite's own transaction handling is switched off so that SAVEPOINT works and so that a
     session that is going to write can take the write lock up front (``BEGIN IMMEDIATE``): a
     deferred transaction that upgrades to a writer after another writer committed fails at once
     with "database is locked", whatever the busy timeout.
+
+    Every wait for a lock is bounded by ``write_wait_s``. Statement parameters are kept out of
+    error messages and logs (``hide_parameters``): they can hold key hashes and personal data.
     """
+    kwargs.setdefault("hide_parameters", True)
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        lock_timeout = f"-c lock_timeout={int(write_wait_s * 1000)}"
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": lock_timeout}, **kwargs)
 
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs)
     database = make_url(url).database or ""
     on_disk = database not in ("", ":memory:") and not database.startswith("file:")
-    writers = WriterQueue(os.path.abspath(database), SQLITE_WRITER_WAIT_S) if on_disk else None
+    writers = WriterQueue(os.path.abspath(database), write_wait_s) if on_disk else None
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -10,6 +10,8 @@ class BrokerError(Exception):
 
     status: int = 400
     code: str = "bad_request"
+    # Seconds for a Retry-After header (429, 503), or None.
+    retry_after: int | None = None
 
     def __init__(self, detail: Any = None) -> None:
         super().__init__(detail)
@@ -54,7 +56,17 @@ class TooManyRequests(BrokerError):
     status = 429
     code = "too_many_requests"
 
+    def __init__(self, detail: Any = None, *, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
 
 class ServiceUnavailable(BrokerError):
     status = 503
     code = "service_unavailable"
+    retry_after = 5
+
+
+class RequestTimeout(BrokerError):
+    status = 408
+    code = "request_timeout"

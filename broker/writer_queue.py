@@ -17,11 +17,16 @@ import threading
 import time
 from collections import deque
 
+from broker import metrics
+from broker.errors import ServiceUnavailable
+
 POLL_S = 0.001
 
 
-class WriterTimeout(Exception):
-    """No turn to write came within the timeout."""
+class WriterTimeout(ServiceUnavailable):
+    """No turn to write came within the timeout: the client may retry (503 with Retry-After)."""
+
+    retry_after = 5
 
 
 class FairLock:
@@ -66,7 +71,17 @@ class WriterQueue:
 
     def acquire(self) -> int:
         """Wait for the turn to write; returns a token for ``release``."""
-        deadline = time.monotonic() + self.timeout_s
+        started = time.monotonic()
+        try:
+            token = self._acquire(started + self.timeout_s)
+        except WriterTimeout:
+            metrics.LOCK_TIMEOUTS.inc()
+            raise
+        finally:
+            metrics.LOCK_WAIT_SECONDS.observe(time.monotonic() - started)
+        return token
+
+    def _acquire(self, deadline: float) -> int:
         if not self._in_process.acquire(self.timeout_s):
             raise WriterTimeout(f"no turn to write to the database within {self.timeout_s:.0f} s")
         try:

@@ -17,13 +17,14 @@ os.environ["BROKER_ENCODER"] = (
 )
 
 import pytest
+from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from broker import migrate
-from broker.api.deps import get_session
+from broker.api.deps import after_failed_request, get_session
 from broker.config import Settings
 from broker.db import make_engine
 from broker.main import create_app
@@ -93,14 +94,15 @@ def client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
     """An API client whose requests share the test's session (and so its rollback)."""
     app = create_app(app_settings)
 
-    def _session() -> Iterator[Session]:
+    def _session(request: Request) -> Iterator[Session]:
         # Each request is its own savepoint, as it would be its own transaction in production.
         request_scope = session.begin_nested()
         try:
             yield session
             request_scope.commit()
-        except BaseException:
+        except BaseException as exc:
             request_scope.rollback()
+            after_failed_request(request, session, exc)
             raise
 
     app.dependency_overrides[get_session] = _session

@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
+from broker.api.deps import ExpensiveCall
+from broker.api.routes.audit import router as audit_router
 from broker.api.routes.bulk import router as bulk_router
 from broker.api.routes.institutions import router as institutions_router
 from broker.api.routes.keys import router as keys_router
@@ -21,8 +23,10 @@ for _router in (
     keys_router,
     taxonomy_router,
     profiles_router,
-    ranking_router,
     bulk_router,
     suggest_router,
+    audit_router,
 ):
     api_router.include_router(_router)
+# Every ranking endpoint embeds and scores: limited per key (the import and learn routes say so themselves).
+api_router.include_router(ranking_router, dependencies=[ExpensiveCall])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -10,8 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from broker.config import Settings, get_settings
+from broker.errors import Forbidden, TooManyRequests
 from broker.schemas.common import MAX_ID
-from broker.services import keys
+from broker.services import audit, keys
 from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 
@@ -35,9 +37,23 @@ def get_session(request: Request) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
+            after_failed_request(request, session, exc)
             raise
+
+
+def after_failed_request(request: Request, session: Session, exc: BaseException) -> None:
+    """What outlives a request's rolled-back work: the audit record of a refusal (403)."""
+    if isinstance(exc, Forbidden):
+        principal = getattr(request.state, "principal", None)
+        audit.record_denied(
+            session,
+            principal=principal if isinstance(principal, Principal) else None,
+            what=f"{request.method} {request.url.path}",
+            client=request.client.host if request.client else None,
+            reason=exc.detail,
+        )
 
 
 # scope="function": commit before the response is sent. FastAPI's default ("request") ends the
@@ -63,6 +79,29 @@ def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def limit_expensive_calls(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """At most ``expensive_calls_per_minute`` ranking, import and learning calls per key (per process).
+
+    Counted by the key presented, before any database work (a wrong key is refused later with 401),
+    so it can run ahead of the session and of a GET's declared write.
+    """
+    if credentials is None:
+        return
+    limiter = request.app.state.expensive_calls
+    wait = limiter.acquire(hashlib.sha256(credentials.credentials.encode()).hexdigest())
+    if wait is not None:
+        raise TooManyRequests(
+            f"at most {limiter.max_events} ranking, import or learning calls a minute per key; "
+            f"retry in {wait} s",
+            retry_after=wait,
+        )
+
+
+ExpensiveCall = Depends(limit_expensive_calls)
 
 
 def get_engine(request: Request) -> MatchEngine:

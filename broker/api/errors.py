@@ -10,9 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
-from broker.errors import BrokerError
+from broker import metrics
+from broker.db import is_lock_timeout
+from broker.errors import BrokerError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +27,15 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    408: "request_timeout",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
     429: "too_many_requests",
 }
+
+
+CLIENT_CLOSED_REQUEST = 499
 
 
 class ErrorResponse(JSONResponse):
@@ -66,15 +74,35 @@ def _unreadable_body(exc: StarletteHTTPException) -> str | None:
     return None
 
 
+def _broker_error(exc: BrokerError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_response(exc.status, exc.code, exc.detail, headers or None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BrokerError)
     async def _broker(_: Request, exc: BrokerError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.detail, headers)
+        return _broker_error(exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        if is_lock_timeout(exc):
+            metrics.LOCK_TIMEOUTS.inc()
+            return _broker_error(ServiceUnavailable("the database is busy; retry shortly"))
+        raise exc  # unexpected: broker.api.middleware.UnhandledErrors answers and logs it
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return error_response(422, "validation_error", _validation_entries(exc))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _: ClientDisconnect) -> JSONResponse:
+        # The client hung up before its body was in: nothing was done and nobody reads the answer.
+        # 499 as in nginx's logs, so the access line says what happened; no traceback.
+        log.info("client disconnected before sending its whole body: %s %s", request.method, request.url.path)
+        return error_response(CLIENT_CLOSED_REQUEST, "client_closed_request", "the client disconnected")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -85,12 +113,3 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         code = HTTP_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, exc.detail, getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # This handler runs outside RequestId (in Starlette's outermost middleware): name the id here.
-        request_id = request.scope.get("state", {}).get("request_id")
-        log.exception(
-            "unhandled error on %s %s", request.method, request.url.path, extra={"request_id": request_id}
-        )
-        return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")

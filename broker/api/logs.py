@@ -44,8 +44,11 @@ class JsonFormatter(logging.Formatter):
             entry.update(parsed)
         else:
             entry["message"] = message
+        safe_traceback = getattr(record, "exception_text", None)  # already made safe to log
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif safe_traceback:
+            entry["exception"] = safe_traceback
         return json.dumps(entry, default=str)
 
 

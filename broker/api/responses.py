@@ -12,13 +12,15 @@ _TEXT = {
     401: "Missing, invalid, revoked or expired API key",
     403: "The key's role may not do this",
     404: "Not found, or not visible to this key",
+    408: "The request body did not arrive in time",
     409: "Stale version or conflicting state",
     413: "Request body over the size limit",
     415: "The request body is not JSON (send Content-Type: application/json)",
     422: "Invalid input: each bad field with its path and a readable message",
-    429: "Too many failed authentications from this address; see Retry-After",
+    429: "Too many failed authentications from this address, or expensive calls by this key; see Retry-After",
+    503: "The database is busy (a write could not get its lock in time); see Retry-After",
 }
-ALWAYS = {401, 413, 422, 429}
+ALWAYS = {401, 413, 422, 429, 503}
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -1,8 +1,8 @@
 """HTTP hardening: throttling of failed authentication, JSON-only bodies, NUL-free URLs, headers.
 
 The failure counts live in memory, so the limit holds per process: with ``--workers N`` a client
-gets up to N times the limit before every worker refuses it. Behind a reverse proxy, run uvicorn
-with ``--proxy-headers`` so the client address is the caller's, not the proxy's.
+gets up to N times the limit before every worker refuses it. The client address is the connecting
+peer's, or the forwarded one when the peer is in ``BROKER_TRUSTED_PROXIES`` (see broker.main).
 """
 
 from __future__ import annotations
@@ -59,56 +59,71 @@ async def send_json_error(
     await send({"type": "http.response.body", "body": body})
 
 
-class AuthFailureLimiter:
-    """Counts failed authentications per client in a sliding window; thread-safe, bounded in memory."""
+class SlidingWindowLimiter:
+    """Counts events (failed authentications, expensive calls) per client in a sliding window;
+    thread-safe, bounded in memory."""
 
     def __init__(
         self,
         *,
-        max_failures: int = 20,
+        max_events: int = 20,
         window_seconds: float = 60.0,
         max_clients: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.max_failures = max_failures
+        self.max_events = max_events
         self.window = window_seconds
         self.max_clients = max_clients
         self._clock = clock
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self._events: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        """How many clients have recent failures on record."""
+        """How many clients have recent events on record."""
         with self._lock:
-            return len(self._failures)
+            return len(self._events)
 
     def retry_after(self, client: str) -> int | None:
         """Seconds until ``client`` may try again, or None if it is not throttled."""
         with self._lock:
-            recent = self._recent(client, self._clock())
-            if recent is None or len(recent) < self.max_failures:
-                return None
-            return max(1, int(recent[0] + self.window - self._clock() + 0.999))
+            return self._wait(client)
 
-    def record_failure(self, client: str) -> None:
+    def acquire(self, client: str) -> int | None:
+        """Count one event unless ``client`` is at its limit; returns None, or the seconds to wait."""
         with self._lock:
-            now = self._clock()
-            recent = self._recent(client, now)
-            if recent is None:
-                recent = self._failures[client] = deque(maxlen=self.max_failures)
-            recent.append(now)
-            self._failures.move_to_end(client)
-            while len(self._failures) > self.max_clients:
-                self._failures.popitem(last=False)  # the client idle longest
+            wait = self._wait(client)
+            if wait is None:
+                self._record(client)
+            return wait
+
+    def record(self, client: str) -> None:
+        with self._lock:
+            self._record(client)
+
+    def _wait(self, client: str) -> int | None:
+        recent = self._recent(client, self._clock())
+        if recent is None or len(recent) < self.max_events:
+            return None
+        return max(1, int(recent[0] + self.window - self._clock() + 0.999))
+
+    def _record(self, client: str) -> None:
+        now = self._clock()
+        recent = self._recent(client, now)
+        if recent is None:
+            recent = self._events[client] = deque(maxlen=self.max_events)
+        recent.append(now)
+        self._events.move_to_end(client)
+        while len(self._events) > self.max_clients:
+            self._events.popitem(last=False)  # the client idle longest
 
     def _recent(self, client: str, now: float) -> deque[float] | None:
-        recent = self._failures.get(client)
+        recent = self._events.get(client)
         if recent is None:
             return None
         while recent and recent[0] <= now - self.window:
             recent.popleft()
         if not recent:
-            del self._failures[client]
+            del self._events[client]
             return None
         return recent
 
@@ -120,7 +135,7 @@ class AuthFailureLimit:
     and a right guess would still be answered.
     """
 
-    def __init__(self, app: ASGIApp, limiter: AuthFailureLimiter) -> None:
+    def __init__(self, app: ASGIApp, limiter: SlidingWindowLimiter) -> None:
         self.app = app
         self.limiter = limiter
 
@@ -139,7 +154,7 @@ class AuthFailureLimit:
 
         async def watching_send(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
-                self.limiter.record_failure(client)
+                self.limiter.record(client)
             await send(message)
 
         await self.app(scope, receive, watching_send)

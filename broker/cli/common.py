@@ -17,7 +17,8 @@ from broker.services.principal import Principal
 @contextmanager
 def session_scope() -> Iterator[Session]:
     """A session on the configured database, committed if the block succeeds."""
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(settings.database_url, write_wait_s=settings.write_wait_seconds)
     try:
         with make_session_factory(engine)() as session:
             session.connection(execution_options={"sqlite_immediate": True})

@@ -145,6 +145,7 @@ def _print_report(report: ImportReport, as_json: bool) -> None:
         typer.echo(f"{p.kind} line {p.line} ({p.external_id or '-'}): {p.field}: {p.reason}", err=True)
     if report.problems and not report.applied:
         typer.echo(
-            f"{len(report.problems)} problems; nothing was imported (use --partial to import the good rows)",
+            f"{report.problem_count} problems (the first {len(report.problems)} listed); nothing was "
+            "imported (use --partial to import the good rows)",
             err=True,
         )

@@ -1,6 +1,7 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
 from broker.models.api_key import ApiKey, Role
+from broker.models.audit import AuditEvent
 from broker.models.base import Base
 from broker.models.catalog import CatalogState
 from broker.models.institution import Institution, InstitutionKind
@@ -11,6 +12,7 @@ from broker.models.ui_session import UiSession
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Base",
     "CatalogState",
     "Embedding",

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from broker.models.base import Base, Tracked
+from broker.models.search import Searchable
 
 
 class InstitutionKind(StrEnum):
@@ -25,7 +26,8 @@ def enum_check(column: str, enum: type[StrEnum]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")
 
 
-class Institution(Tracked, Base):
+class Institution(Searchable, Tracked, Base):
+    __searchable__ = ("name", "description")
     __tablename__ = "institutions"
     __table_args__ = (enum_check("kind", InstitutionKind),)
 

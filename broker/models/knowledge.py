@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.models.base import Base, Tracked
 from broker.models.institution import Institution, enum_check
+from broker.models.search import Searchable
 
 
 class OfferStatus(StrEnum):
@@ -26,8 +27,10 @@ class RequestStatus(StrEnum):
     closed = "closed"
 
 
-class KnowledgeItem(Tracked):
+class KnowledgeItem(Searchable, Tracked):
     """Columns that offers and requests share."""
+
+    __searchable__ = ("title", "description")
 
     external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
     institution_id: Mapped[int] = mapped_column(

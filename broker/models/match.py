@@ -57,7 +57,8 @@ class MatchReview(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(20))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # for staff only
+    note_for_institutions: Mapped[str | None] = mapped_column(Text)
     reviewer_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     reviewer_name: Mapped[str] = mapped_column(String(200))
     score_at_review: Mapped[float | None] = mapped_column(Float)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from broker.errors import NotFound
+from broker.models.search import fold
 
 T = TypeVar("T")
 
@@ -35,10 +36,10 @@ def json_list_contains(session: Session, column: Any, value: str | int) -> Colum
     return exists(select(literal(1)).select_from(each).where(each.c.value == value))
 
 
-def text_search(q: str, *columns: Any) -> ColumnElement[bool]:
-    """Case-insensitive match of every word of ``q`` (up to ten) in any of ``columns``."""
+def text_search(q: str, search_text: Any) -> ColumnElement[bool]:
+    """Every word of ``q`` (up to ten) in a ``Searchable.search_text`` column, ignoring case and accents."""
     clauses = []
-    for word in q.split()[:10]:
+    for word in fold(q).split()[:10]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clauses.append(or_(*(col.ilike(f"%{escaped}%", escape="\\") for col in columns)))
+        clauses.append(search_text.like(f"%{escaped}%", escape="\\"))
     return and_(*clauses) if clauses else and_(True)

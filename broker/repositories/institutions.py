@@ -16,7 +16,7 @@ def list_institutions(
     if kind:
         stmt = stmt.where(Institution.kind == kind)
     if q:
-        stmt = stmt.where(text_search(q, Institution.name, Institution.description))
+        stmt = stmt.where(text_search(q, Institution.search_text))
     return fetch_page(session, stmt, limit=limit, offset=offset)
 
 

@@ -68,5 +68,5 @@ def list_items(
     if filters.modality:
         stmt = stmt.where(json_list_contains(session, model.modalities, filters.modality))
     if filters.q:
-        stmt = stmt.where(text_search(filters.q, model.title, model.description))
+        stmt = stmt.where(text_search(filters.q, model.search_text))
     return fetch_page(session, stmt, limit=limit, offset=offset)  # type: ignore[return-value]

@@ -9,8 +9,10 @@ from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from broker.models import Match
+from broker.models import Match, Offer
 from broker.models.base import utcnow
+from broker.repositories.knowledge import visibility
+from broker.services.principal import Principal
 
 RECOMPUTED = (
     "profile",
@@ -70,8 +72,11 @@ def unrank_others(session: Session, *, request_id: int, keep_offer_ids: Sequence
     )
 
 
-def matches_for_request(session: Session, *, request_id: int, limit: int) -> list[Match]:
-    """Stored matches of a request: ranked ones first by rank, then the rest by score."""
+def matches_for_request(
+    session: Session, *, principal: Principal, request_id: int, limit: int
+) -> list[Match]:
+    """Stored matches of a request whose offer ``principal`` may read: ranked ones first by rank, then
+    the rest by score. (An offer its owner turned back into a draft leaves an institution's list.)"""
     stmt = (
         select(Match)
         .where(Match.request_id == request_id)
@@ -79,6 +84,9 @@ def matches_for_request(session: Session, *, request_id: int, limit: int) -> lis
         .limit(limit)
         .execution_options(populate_existing=True)
     )
+    readable = visibility(Offer, principal)
+    if readable is not None:
+        stmt = stmt.join(Offer, Offer.id == Match.offer_id).where(readable)
     return list(session.scalars(stmt).unique())
 
 

@@ -84,7 +84,7 @@ def list_requests(
     if filters.sectors is not None:
         stmt = stmt.where(json_list_overlaps(session, KnowledgeRequest.sectors, filters.sectors))
     if filters.q:
-        stmt = stmt.where(text_search(filters.q, KnowledgeRequest.title, KnowledgeRequest.description))
+        stmt = stmt.where(text_search(filters.q, KnowledgeRequest.search_text))
     if filters.unmet_only:
         stmt = stmt.where(or_(stats.c.good.is_(None), stats.c.good == 0))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -5,7 +5,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.models import Role
-from broker.schemas.common import MAX_ID, StrictModel
+from broker.schemas.common import MAX_ID, StrictModel, UtcDateTime
 
 
 class ApiKeyCreate(StrictModel):
@@ -14,7 +14,7 @@ class ApiKeyCreate(StrictModel):
     institution_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="Required for, and only for, role=institution"
     )
-    expires_at: datetime | None = None
+    expires_at: UtcDateTime | None = None
 
 
 class ApiKeyRead(BaseModel):

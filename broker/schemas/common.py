@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+import types
+from datetime import UTC, datetime
+from functools import cache
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 T = TypeVar("T")
 
@@ -36,8 +38,43 @@ def check_storable_text(value: Any) -> Any:
     return value
 
 
+def _in_utc(value: datetime) -> datetime:
+    # 9999-12-31T23:00:00-14:00 is past the last representable instant once in UTC: say so as a 422,
+    # before a comparison or the database driver overflows.
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date-time is out of range once converted to UTC") from None
+
+
+# A date-time from a client, turned into UTC (naive input is taken to be UTC already).
+UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+
+
+# Validation context of records read from text cells (CSV), where every number arrives as a string.
+TEXT_CELLS = "text_cells"
+
+
+def _number_shape(annotation: Any) -> str | None:
+    """Whether a field holds a number ("scalar", optional or not) or a list of numbers ("list")."""
+    union = get_origin(annotation) in (Union, types.UnionType)
+    for arg in get_args(annotation) if union else (annotation,):
+        if arg in (int, float):
+            return "scalar"
+        if get_origin(arg) is list and get_args(arg) and get_args(arg)[0] in (int, float):
+            return "list"
+    return None
+
+
+@cache
+def _number_fields(model: type[BaseModel]) -> dict[str, str]:
+    shapes = {name: _number_shape(field.annotation) for name, field in model.model_fields.items()}
+    return {name: shape for name, shape in shapes.items() if shape}
+
+
 class StrictModel(BaseModel):
-    """Input models reject unknown fields, so a typo is an error rather than silently ignored."""
+    """Input models reject unknown fields, so a typo is an error rather than silently ignored, and take
+    numbers only as JSON numbers: ``true`` or ``"12"`` is not a capacity (CSV cells excepted)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -45,6 +82,17 @@ class StrictModel(BaseModel):
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
         return check_storable_text(value)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        shape = _number_fields(cls).get(info.field_name or "")
+        if shape is None or (info.context or {}).get(TEXT_CELLS):
+            return value
+        items = value if shape == "list" and isinstance(value, list) else [value]
+        if any(isinstance(item, bool | str) for item in items):
+            raise ValueError("must be a number, not a string or a boolean")
+        return value
 
 
 class UpdateModel(StrictModel):

@@ -12,20 +12,27 @@ class ReviewCreate(StrictModel):
     status: MatchStatus = Field(
         description="The decision: shortlisted, accepted, rejected (or proposed to reopen)"
     )
-    note: str | None = Field(default=None, max_length=5000)
+    note: str | None = Field(default=None, max_length=5000, description="For staff only")
+    note_for_institutions: str | None = Field(
+        default=None, max_length=5000, description="Shown to the two institutions of the pair"
+    )
     version: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="If given, the match version you reviewed"
     )
 
 
 class ReviewRead(BaseModel):
+    """One decision. Institution keys see the decision and the note written for them; the staff
+    note and who decided are null for them."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     status: MatchStatus
-    note: str | None
-    reviewer_name: str
-    reviewer_key_id: int | None
+    note: str | None = Field(description="The staff note (null for institution keys)")
+    note_for_institutions: str | None
+    reviewer_name: str | None = Field(description="Null for institution keys")
+    reviewer_key_id: int | None = Field(description="Null for institution keys")
     score_at_review: float | None
     created_at: datetime
 

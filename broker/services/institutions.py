@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from broker.errors import Conflict
+from broker.errors import Conflict, Forbidden
 from broker.models import Institution, Role
 from broker.repositories import institutions as repo
 from broker.repositories.common import get_or_404
@@ -19,6 +19,8 @@ from broker.services.writes import (
 )
 
 NULLABLE = {"contact_name", "contact_email", "website", "description"}
+# Who an institution is: set by brokers and admins, never by the institution's own key.
+IDENTITY = ("name", "country", "kind")
 
 
 def create_institution(session: Session, *, principal: Principal, data: InstitutionCreate) -> Institution:
@@ -52,8 +54,14 @@ def update_institution(
 ) -> Institution:
     institution = get_institution(session, institution_id=institution_id)
     principal.require_write_for(institution.id)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if principal.role == Role.institution and any(name in changes for name in IDENTITY):
+        raise Forbidden(
+            "an institution key may change its contacts, website, description and languages; "
+            "its name, country and kind are changed by a broker or an admin"
+        )
     check_version(institution, data.version, what=f"institution {institution_id}")
-    apply_changes(institution, data.model_dump(exclude_unset=True, exclude={"version"}), nullable=NULLABLE)
+    apply_changes(institution, changes, nullable=NULLABLE)
     bump_catalog_generation(session)  # its languages and country feed the match indexes
     flush(session, what=f"institution {institution_id}")
     return institution

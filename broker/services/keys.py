@@ -13,8 +13,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from broker.errors import InvalidInput, NotFound, Unauthorized
+from broker.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from broker.models import ApiKey, Institution, Role
+from broker.services import audit
 from broker.services.principal import Principal
 
 KEY_PREFIX = "kb_"
@@ -40,6 +41,7 @@ def issue_key(
     role: Role,
     institution_id: int | None = None,
     expires_at: datetime | None = None,
+    actor: Principal | None = None,
 ) -> IssuedKey:
     if role == Role.institution and institution_id is None:
         raise InvalidInput("an institution key needs institution_id")
@@ -60,6 +62,8 @@ def issue_key(
     )
     session.add(row)
     session.flush()
+    detail = {"role": role.value, "name": name, "institution_id": institution_id}
+    audit.record(session, event="key.created", principal=actor, subject=f"key {row.id}", detail=detail)
     return IssuedKey(row=row, key=key)
 
 
@@ -102,19 +106,35 @@ def list_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
-def revoke_key(session: Session, *, key_id: int) -> ApiKey:
+def revoke_key(session: Session, *, key_id: int, actor: Principal | None = None) -> ApiKey:
+    """Revoke a key; the last usable admin key cannot be revoked (nobody could issue keys then)."""
     row = session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"API key {key_id} not found")
     if row.revoked_at is None:
+        if row.role == Role.admin.value and _usable_admin_key_ids(session, lock=True) == [row.id]:
+            raise Conflict("this is the last usable admin key: issue another admin key before revoking it")
         row.revoked_at = datetime.now(UTC)
         session.flush()
+        detail = {"role": row.role, "name": row.name}
+        audit.record(session, event="key.revoked", principal=actor, subject=f"key {row.id}", detail=detail)
     return row
 
 
 def count_active_admin_keys(session: Session) -> int:
     stmt = select(func.count()).where(ApiKey.role == Role.admin.value, ApiKey.revoked_at.is_(None))
     return session.scalar(stmt) or 0
+
+
+def _usable_admin_key_ids(session: Session, *, lock: bool) -> list[int]:
+    """Admin keys neither revoked nor expired; ``lock`` holds them until the transaction ends, so two
+    admins revoking each other's keys at once cannot both succeed (PostgreSQL; SQLite writes are serial)."""
+    stmt = select(ApiKey.id, ApiKey.expires_at).where(
+        ApiKey.role == Role.admin.value, ApiKey.revoked_at.is_(None)
+    )
+    rows = session.execute(stmt.with_for_update() if lock else stmt).all()
+    now = datetime.now(UTC)
+    return sorted(key_id for key_id, expires in rows if expires is None or _aware(expires) > now)
 
 
 def _aware(moment: datetime) -> datetime:

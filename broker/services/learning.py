@@ -163,6 +163,8 @@ def learn_profile(
             f"Learned from {report.decisions} decisions: held-out accuracy "
             f"{report.learned_accuracy:.3f} vs {report.current_accuracy:.3f} for '{current.name}'"
         )
-        profiles.save_learned_profile(session, name=name, weights=report.learned, description=description)
+        profiles.save_learned_profile(
+            session, name=name, weights=report.learned, description=description, principal=principal
+        )
         report.saved_as = name
     return report

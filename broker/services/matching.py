@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy.orm import Session
 
-from broker.errors import Forbidden
+from broker.errors import Forbidden, InvalidInput
 from broker.matching import GOOD_FITS, Fit, Weights, embedding_text
 from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus, Role
 from broker.repositories import matches as repo
@@ -40,7 +40,7 @@ def matches_for_request(
     _require_own_or_reviewer(principal, request.institution_id)
     chosen = profiles.get_profile(session, name=profile)
     if request.status != RequestStatus.open.value:
-        stored = repo.matches_for_request(session, request_id=request.id, limit=limit)
+        stored = repo.matches_for_request(session, principal=principal, request_id=request.id, limit=limit)
         return ranked_list([_stored_item(m) for m in stored], engine, chosen.name, recomputed=False)
     engine.sync(session)
     institution = session.get_one(Institution, request.institution_id)
@@ -55,7 +55,7 @@ def matches_for_request(
     )
     repo.upsert_ranked(session, request_id=request.id, rows=[_row(e, chosen.name) for e in ranked])
     repo.unrank_others(session, request_id=request.id, keep_offer_ids=[e.match.id for e in ranked])
-    stored = repo.matches_for_request(session, request_id=request.id, limit=limit)
+    stored = repo.matches_for_request(session, principal=principal, request_id=request.id, limit=limit)
     by_offer = {m.offer_id: m for m in stored}
     items = [
         _item(engine, e, request_id=request.id, offer_id=e.match.id, stored=by_offer.get(e.match.id))
@@ -113,6 +113,9 @@ def explore(
     if principal.role == Role.institution:
         institution_id = principal.institution_id
     institution = session.get(Institution, institution_id) if institution_id else None
+    if institution_id and institution is None:
+        msg = f"institution {institution_id} does not exist"
+        raise InvalidInput([{"loc": ["body", "institution_id"], "msg": msg, "type": "value_error"}])
     chosen = profiles.get_profile(session, name=profile)
     engine.sync(session)
     text = embedding_text(data.title, data.description)

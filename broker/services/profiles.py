@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from broker.errors import NotFound
+from broker.errors import Conflict, NotFound
 from broker.models import Role, ScoringProfile
 from broker.schemas.profile import ProfilePut
+from broker.services import audit
 from broker.services.principal import Principal
 from broker.services.writes import check_version, flush
 
@@ -35,7 +36,12 @@ def put_profile(session: Session, *, principal: Principal, name: str, data: Prof
     if profile is None:
         profile = ScoringProfile(name=name, weights={}, is_default=False)
         session.add(profile)
-    elif data.version is not None:
+    elif data.version is None:
+        raise Conflict(
+            f"scoring profile {name} exists (version {profile.version}): "
+            "send the version you read to replace it"
+        )
+    else:
         check_version(profile, data.version, what=f"scoring profile {name}")
     profile.weights = data.weights.normalised()
     profile.description = data.description
@@ -46,11 +52,20 @@ def put_profile(session: Session, *, principal: Principal, name: str, data: Prof
         )
         profile.is_default = True
     flush(session, what=f"scoring profile {name}")
+    detail = {"weights": profile.weights, "is_default": profile.is_default, "version": profile.version}
+    audit.record(
+        session, event="profile.changed", principal=principal, subject=f"profile {name}", detail=detail
+    )
     return profile
 
 
 def save_learned_profile(
-    session: Session, *, name: str, weights: dict[str, float], description: str
+    session: Session,
+    *,
+    name: str,
+    weights: dict[str, float],
+    description: str,
+    principal: Principal | None = None,
 ) -> ScoringProfile:
     """Store a profile produced by ``broker learn`` (never made the default automatically)."""
     profile = session.scalar(select(ScoringProfile).where(ScoringProfile.name == name))
@@ -60,4 +75,8 @@ def save_learned_profile(
     else:
         profile.weights, profile.description = weights, description
     flush(session, what=f"scoring profile {name}")
+    detail = {"weights": weights, "learned": True, "version": profile.version}
+    audit.record(
+        session, event="profile.changed", principal=principal, subject=f"profile {name}", detail=detail
+    )
     return profile

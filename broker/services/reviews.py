@@ -7,13 +7,16 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from broker.errors import NotFound
 from broker.models import KnowledgeRequest, Match, MatchReview, Offer, Role
-from broker.schemas.match import ReviewCreate
+from broker.repositories.knowledge import is_visible
+from broker.schemas.match import MatchRead, ReviewCreate, ReviewRead
+from broker.services import audit
 from broker.services.principal import Principal
 from broker.services.writes import check_version, flush
 
 
 def get_match(session: Session, *, principal: Principal, match_id: int, lock: bool = False) -> Match:
-    """Staff, brokers and admins see every match; an institution only those on its own records.
+    """Staff, brokers and admins see every match; an institution only those on its own records whose
+    request and offer it may both still read (a pair whose other side went back to draft is gone).
 
     ``lock`` takes the row for this transaction (SELECT ... FOR UPDATE on PostgreSQL; SQLite's
     write transactions are serial already).
@@ -39,6 +42,7 @@ def review_match(session: Session, *, principal: Principal, match_id: int, data:
         match_id=match.id,
         status=data.status.value,
         note=data.note,
+        note_for_institutions=data.note_for_institutions,
         reviewer_key_id=principal.key_id,
         reviewer_name=principal.name,
         score_at_review=match.score,
@@ -47,7 +51,23 @@ def review_match(session: Session, *, principal: Principal, match_id: int, data:
     session.add(review)
     match.reviews.append(review)
     flush(session, what=f"match {match_id}")
+    detail = {"status": data.status.value, "request_id": match.request_id, "offer_id": match.offer_id}
+    audit.record(
+        session, event="review.decided", principal=principal, subject=f"match {match_id}", detail=detail
+    )
     return match
+
+
+def match_view(match: Match, *, principal: Principal) -> MatchRead:
+    """The match as ``principal`` may see it: institutions get no staff notes and no reviewer identities."""
+    view = MatchRead.model_validate(match)
+    if principal.role == Role.institution:
+        view.reviews = [_review_for_institutions(r) for r in view.reviews]
+    return view
+
+
+def _review_for_institutions(review: ReviewRead) -> ReviewRead:
+    return review.model_copy(update={"note": None, "reviewer_name": None, "reviewer_key_id": None})
 
 
 def _may_read(session: Session, principal: Principal, match: Match) -> bool:
@@ -55,5 +75,7 @@ def _may_read(session: Session, principal: Principal, match: Match) -> bool:
         return True
     request = session.get(KnowledgeRequest, match.request_id)
     offer = session.get(Offer, match.offer_id)
-    owners = {request.institution_id if request else None, offer.institution_id if offer else None}
-    return principal.institution_id in owners
+    if request is None or offer is None:
+        return False
+    owns = principal.institution_id in (request.institution_id, offer.institution_id)
+    return owns and is_visible(request, principal) and is_visible(offer, principal)

@@ -90,4 +90,4 @@ def check_sign_in_throttle(request: Request) -> None:
 def record_sign_in_failure(request: Request) -> None:
     limiter = getattr(request.app.state, "auth_failures", None)
     if limiter is not None:
-        limiter.record_failure(request.client.host if request.client else "unknown")
+        limiter.record(request.client.host if request.client else "unknown")

@@ -34,13 +34,14 @@ def world(session: Session) -> World:
     request_a = make_request(session, a)
     draft_request_a = make_request(session, a, status="draft")
     match = Match(request_id=request_a.id, offer_id=offer_c.id, profile="default", score=0.5, rank=1)
-    session.add(match)
+    # the same offer matched to a request that went back to draft: only its own institution still reads it
+    on_draft = Match(request_id=draft_request_a.id, offer_id=offer_c.id, profile="default", score=0.5, rank=1)
+    session.add_all([match, on_draft])
     session.flush()
     revoked = make_caller(session, "admin")
     spare = make_caller(session, "staff")
     from broker.services import keys
 
-    keys.revoke_key(session, key_id=revoked.key_id)
     callers = {
         "inst_a": make_caller(session, "institution", a),
         "inst_b": make_caller(session, "institution", b),
@@ -49,6 +50,7 @@ def world(session: Session) -> World:
         "admin": make_caller(session, "admin"),
         "revoked": revoked,
     }
+    keys.revoke_key(session, key_id=revoked.key_id)  # after another admin key exists: never the last
     headers = {role: c.headers for role, c in callers.items()} | {"none": {}}
     ids = {
         "a": a.id,
@@ -59,6 +61,7 @@ def world(session: Session) -> World:
         "request_a": request_a.id,
         "draft_request_a": draft_request_a.id,
         "match": match.id,
+        "match_on_draft": on_draft.id,
         "spare_key": spare.key_id,
     }
     return World(ids=ids, headers=headers)
@@ -89,6 +92,8 @@ EVEN = {"semantic": 1, "sector": 1, "region": 1, "modality": 1, "language": 1, "
 A = 401
 CASES: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/health", None, [200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/ready", None, [200, 200, 200, 200, 200, 200, 200]),
+    ("GET", "/metrics", None, [A, A, 403, 403, 403, 200, 200]),
     ("GET", "/api/v1/me", None, [A, A, 200, 200, 200, 200, 200]),
     (
         "POST",
@@ -102,6 +107,18 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
         "PATCH",
         "/api/v1/institutions/{a}",
         lambda ids: {"version": 1, "name": "A2"},
+        [A, A, 403, 403, 200, 403, 200],
+    ),
+    (
+        "PATCH",
+        "/api/v1/institutions/{a}",
+        lambda ids: {"version": 1, "kind": "multilateral"},
+        [A, A, 403, 403, 200, 403, 200],
+    ),
+    (
+        "PATCH",
+        "/api/v1/institutions/{a}",
+        lambda ids: {"version": 1, "contact_email": "desk@example.org", "languages": ["pt", "en"]},
         [A, A, 200, 403, 200, 403, 200],
     ),
     ("DELETE", "/api/v1/institutions/{empty}", None, [A, A, 403, 403, 204, 403, 204]),
@@ -134,6 +151,7 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ),
     ("DELETE", "/api/v1/requests/{draft_request_a}", None, [A, A, 204, 404, 204, 403, 204]),
     ("GET", "/api/v1/matches/{match}", None, [A, A, 200, 404, 200, 200, 200]),
+    ("GET", "/api/v1/matches/{match_on_draft}", None, [A, A, 200, 404, 200, 200, 200]),
     (
         "POST",
         "/api/v1/matches/{match}/reviews",
@@ -142,6 +160,7 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ),
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
+    ("GET", "/api/v1/audit-events", None, [A, A, 403, 403, 403, 403, 200]),
     ("DELETE", "/api/v1/keys/{spare_key}", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/requests/{request_a}/matches", None, [A, A, 200, 403, 200, 200, 200]),
     ("GET", "/api/v1/requests/{draft_request_a}/matches", None, [A, A, 200, 404, 200, 200, 200]),

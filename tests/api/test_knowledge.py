@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -172,3 +173,60 @@ def test_delete_refused_when_a_match_was_reviewed(
     response = client.delete(f"/api/v1/offers/{offer.id}", headers=caller("admin").headers)
     assert response.status_code == 409
     assert client.get(f"/api/v1/matches/{match.id}", headers=staff).json()["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("capacity_per_year", True), ("capacity_per_year", "12"), ("cost_usd", "40000"), ("sdgs", ["2"])],
+)
+def test_a_string_or_a_boolean_is_not_a_number(
+    client: TestClient, session: Session, caller: CallerFactory, field: str, value: object
+) -> None:
+    headers = caller("institution", make_institution(session)).headers
+    response = client.post("/api/v1/offers", json={**OFFER, field: value}, headers=headers)
+    assert response.status_code == 422, response.text
+    (entry,) = response.json()["detail"]
+    assert entry["loc"] == ["body", field] and "must be a number" in entry["msg"]
+    assert client.get("/api/v1/offers", headers=headers).json()["total"] == 0
+
+
+def test_csv_cells_still_carry_numbers_as_text(
+    client: TestClient, session: Session, caller: CallerFactory
+) -> None:
+    make_institution(session, external_id="inst-n")
+    csv_text = (
+        "external_id,institution,title,description,sectors,sdgs,modalities,capacity_per_year,cost_usd\n"
+        "offer-n,inst-n,School feeding,A law buys school food locally.,11220,2;4,study_tour,12,40000\n"
+    )
+    headers = caller("admin").headers | {"Content-Type": "text/csv"}
+    response = client.post("/api/v1/import?format=csv&kind=offers", content=csv_text, headers=headers)
+    assert response.status_code == 200, response.text
+    (offer,) = client.get("/api/v1/offers?q=feeding", headers=headers).json()["items"]
+    assert (offer["capacity_per_year"], offer["cost_usd"], offer["sdgs"]) == (12, 40000, [2, 4])
+
+
+@pytest.mark.parametrize("q", ["são", "SÃO", "sao", "Sao Tomé", "STRASSE"])
+def test_search_ignores_case_and_accents_beyond_ascii(
+    client: TestClient, session: Session, caller: CallerFactory, q: str
+) -> None:
+    institution = make_institution(session, name="SÃO TOMÉ Ministry of Education", country="STP")
+    make_offer(session, institution, title="Schools of SÃO TOMÉ", description="Built on the Straße model.")
+    make_offer(session, institution, title="Unrelated", description="Irrigation canals.")
+    headers = caller("staff").headers
+    offers = client.get("/api/v1/offers", params={"q": q}, headers=headers).json()
+    assert [o["title"] for o in offers["items"]] == ["Schools of SÃO TOMÉ"]
+    if q != "STRASSE":
+        found = client.get("/api/v1/institutions", params={"q": q}, headers=headers).json()
+        assert [i["name"] for i in found["items"]] == ["SÃO TOMÉ Ministry of Education"]
+
+
+def test_search_follows_an_edit(client: TestClient, session: Session, caller: CallerFactory) -> None:
+    institution = make_institution(session)
+    offer = make_offer(session, institution, title="Old title")
+    headers = caller("admin").headers
+    renamed = client.patch(
+        f"/api/v1/offers/{offer.id}", json={"version": 1, "title": "Ação social"}, headers=headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert client.get("/api/v1/offers?q=acao", headers=headers).json()["total"] == 1
+    assert client.get("/api/v1/offers?q=old", headers=headers).json()["total"] == 0

@@ -57,3 +57,16 @@ def test_stale_version_on_replace_is_409(client: TestClient, caller: CallerFacto
 
 def test_unknown_profile_is_404(client: TestClient, caller: CallerFactory) -> None:
     assert client.get("/api/v1/scoring-profiles/nope", headers=caller("staff").headers).status_code == 404
+
+
+def test_replacing_a_profile_without_its_version_is_409_and_changes_nothing(
+    client: TestClient, caller: CallerFactory
+) -> None:
+    headers = caller("staff").headers
+    created = client.put("/api/v1/scoring-profiles/q", json={"weights": WEIGHTS}, headers=headers)
+    assert created.status_code == 200
+    blind = client.put(
+        "/api/v1/scoring-profiles/q", json={"weights": {**WEIGHTS, "cost": 5}}, headers=headers
+    )
+    assert blind.status_code == 409 and "send the version" in blind.json()["detail"]
+    assert client.get("/api/v1/scoring-profiles/q", headers=headers).json() == created.json()

@@ -58,6 +58,9 @@ def test_bootstrap_prints_an_admin_key_once_and_revoke_works(tmp_sqlite_url: str
     assert "kb_" not in second.stdout and "exists already" in second.stdout
     listed = broker(tmp_sqlite_url, "keys", "list").stdout
     assert "admin" in listed and "active" in listed
+    last = broker(tmp_sqlite_url, "keys", "revoke", "1")
+    assert last.returncode == 2 and "last usable admin key" in last.stderr
+    assert broker(tmp_sqlite_url, "keys", "create", "--role", "admin", "--name", "second").returncode == 0
     assert broker(tmp_sqlite_url, "keys", "revoke", "1").returncode == 0
     assert "revoked" in broker(tmp_sqlite_url, "keys", "list").stdout
 

@@ -19,6 +19,8 @@ from broker.matching import (
     SupplyArrays,
     Weights,
     fit_labels,
+    rank,
+    ranked_matches,
     score_pairs,
 )
 from tests.matching.builders import DETERMINISTIC, take
@@ -185,3 +187,23 @@ def test_zero_and_one_candidates_are_scored(n_offers: int) -> None:
     scored = score_pairs(demand, few, tables, Weights())
     assert len(scored) == n_offers and scored.relevance.shape == scored.gate.shape == (n_offers,)
     assert len(fit_labels(scored.scores, scored.relevance)) == n_offers
+
+
+@DETERMINISTIC
+@given(seed=seeds, w=weights, n=st.integers(0, 1))
+def test_zero_and_one_candidates_score_rank_and_explain_on_either_side(seed: int, w: Weights, n: int) -> None:
+    tables, demand, supply = problem(seed)
+    few_offers = take(supply, np.arange(n))
+    few_requests = random_demand(
+        np.random.default_rng(seed), n, tables, dim=8, n_languages=90, dtype=np.float64
+    )
+    for scored in (
+        score_pairs(demand, few_offers, tables, w),  # offers for a request, POST /match
+        score_pairs(few_requests, take(supply, [0]), tables, w),  # requests for an offer
+    ):
+        assert scored.scores.shape == (n,) and scored.components.shape == (6, n)
+        assert np.all((scored.scores >= 0) & (scored.scores <= 1))
+        ids = np.arange(1, n + 1)
+        positions = rank(scored.scores, ids=ids, institution_ids=ids, limit=10)
+        matches = ranked_matches(scored, positions, ids)
+        assert [m.rank for m in matches] == list(range(1, n + 1))

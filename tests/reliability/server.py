@@ -73,8 +73,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, log_path: Path, *, workers: int = 1) -> Iterator[Server]:
-    """Start ``broker serve`` and wait until /health answers; stop it (if still alive) afterwards."""
+def running_server(
+    database_url: str, log_path: Path, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Start ``broker serve`` (with ``env`` added to its environment) and wait until /health answers;
+    stop it (if still alive) afterwards."""
     port = free_port()
     with log_path.open("ab") as log:
         process = subprocess.Popen(
@@ -91,7 +94,7 @@ def running_server(database_url: str, log_path: Path, *, workers: int = 1) -> It
                 str(workers),
             ],
             cwd=REPO,
-            env=broker_env(database_url),
+            env=broker_env(database_url) | (env or {}),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so its workers can be stopped with it

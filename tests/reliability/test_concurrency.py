@@ -2,7 +2,7 @@
 no client sees a 5xx ("database is locked" included), and optimistic locking picks exactly one winner.
 
 20 clients x 200 writes each, against ``broker serve --workers 2`` (two processes sharing the
-database) on SQLite and on PostgreSQL.
+database) on SQLite and on PostgreSQL, while bulk imports of 50 offers run one after another.
 """
 
 from __future__ import annotations
@@ -138,6 +138,45 @@ def client_load(base_url: str, key: str, client_no: int, ids: dict[str, int]) ->
     return acked
 
 
+IMPORTED_PER_CALL = 50
+
+
+def import_load(base_url: str, key: str, stop: threading.Event) -> tuple[set[str], list[str]]:
+    """Bulk imports one after another (a pause between them keeps within the per-key limit)."""
+    imported: set[str] = set()
+    failures: list[str] = []
+    institution = {"external_id": "imp-home", "name": "Importer", "country": "BRA", "kind": "ngo",
+                   "languages": ["pt"]}  # fmt: skip
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=TIMEOUT) as http:
+        n = 0
+        while not stop.is_set():
+            ids = [f"imp-{n}-{k}" for k in range(IMPORTED_PER_CALL)]
+            offers = [
+                {
+                    "external_id": i,
+                    "institution": "imp-home",
+                    "title": f"Imported offer {i}",
+                    "description": "Imported while twenty clients write.",
+                    "sectors": ["11220"],
+                    "modalities": ["study_tour"],
+                }
+                for i in ids
+            ]
+            try:
+                response = http.post(
+                    "/api/v1/import?format=json", json={"institutions": [institution], "offers": offers}
+                )
+                if response.status_code == 200:
+                    imported.update(ids)
+                else:
+                    failures.append(f"import {n}: {response.status_code} {response.text[:200]}")
+            except httpx.HTTPError as exc:
+                failures.append(f"import {n}: {type(exc).__name__}")
+            n += 1
+            stop.wait(2.5)
+    return imported, failures
+
+
 def check_everything_kept(engine: Engine, acked: Acknowledged) -> None:
     """The database holds exactly the acknowledged writes: none lost, none extra."""
     with make_session_factory(engine)() as session:
@@ -207,14 +246,23 @@ def test_parallel_writes_are_all_kept_and_same_version_edits_have_one_winner(
         ids = seed_shared_rows(engine)
         with running_server(empty_database, tmp_path / "server.log", workers=2) as server:
             started = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+            stop_importing = threading.Event()
+            with ThreadPoolExecutor(max_workers=CLIENTS + 1) as pool:
+                importer = pool.submit(import_load, server.base_url, key, stop_importing)
                 loads = [pool.submit(client_load, server.base_url, key, c, ids) for c in range(CLIENTS)]
                 results = [load.result(timeout=900) for load in loads]
+                stop_importing.set()
+                imported, import_failures = importer.result(timeout=120)
             elapsed = time.perf_counter() - started
             acked = Acknowledged()
             for result in results:
                 acked.merge(result)
             check_everything_kept(engine, acked)
+            with make_session_factory(engine)() as session:
+                stored = set(
+                    session.scalars(select(Offer.external_id).where(Offer.external_id.like("imp-%")))
+                )
+            assert stored == imported, f"{len(imported - stored)} imported offers lost"
             race_on_one_version(server.base_url, key, ids)
             log = server.log()
         backend = empty_database.split(":")[0].split("+")[0]
@@ -223,9 +271,12 @@ def test_parallel_writes_are_all_kept_and_same_version_edits_have_one_winner(
             print(
                 f"\nCONCURRENCY {backend}: {CLIENTS} clients x {WRITES_PER_CLIENT} writes "
                 f"(+{writes // READ_EVERY} reads) in {elapsed:.1f} s = {writes / elapsed:.0f} writes/s; "
-                f"statuses {dict(sorted(acked.statuses.items()))}"
+                f"statuses {dict(sorted(acked.statuses.items()))}; meanwhile "
+                f"{len(imported) // IMPORTED_PER_CALL} imports of {IMPORTED_PER_CALL} offers, all kept"
             )
         assert not acked.failures, f"{len(acked.failures)} failed calls, e.g. {acked.failures[:5]}"
+        assert not import_failures, import_failures[:5]
+        assert imported, "no import ran during the load"
         assert sum(acked.statuses.values()) == writes + writes // READ_EVERY
         assert "database is locked" not in log
         assert key not in log

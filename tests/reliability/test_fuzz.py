@@ -95,7 +95,14 @@ def fuzzed_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
         finally:
             engine.dispose()
         # Negative cases drop the key on purpose; the 401s they earn must not end in 429 for the rest.
-        app = create_app(Settings(database_url=url, encoder="hashing", auth_failure_limit=1_000_000))
+        app = create_app(
+            Settings(
+                database_url=url,
+                encoder="hashing",
+                auth_failure_limit=1_000_000,
+                expensive_calls_per_minute=1_000_000,
+            )
+        )
         try:
             yield app, world
         finally:

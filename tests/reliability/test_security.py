@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from broker.api.deps import get_session
 from broker.api.logs import JsonFormatter, RequestIdFilter
-from broker.api.security import AuthFailureLimiter
+from broker.api.security import SlidingWindowLimiter
 from broker.config import Settings
 from broker.main import create_app
 from broker.models import ApiKey
@@ -126,6 +126,27 @@ def test_keys_never_reach_any_log(client: TestClient, caller: CallerFactory) -> 
         assert secret[3:20] not in logged  # not even a long piece of it
 
 
+def test_an_unhandled_database_error_logs_no_statement_parameters(
+    make_client: ClientFactory, caller: CallerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = caller("admin")
+    client = make_client()
+    # Two keys from the same random bytes clash on the unique prefix and hash: an IntegrityError
+    # nobody expects, whose statement parameters are the new key's prefix and hash.
+    monkeypatch.setattr(keys.secrets, "token_urlsafe", lambda _n: "A" * 43)
+    body = {"name": "twin", "role": "staff"}
+    assert client.post("/api/v1/keys", json=body, headers=admin.headers).status_code == 201
+    with json_log_lines() as lines:
+        response = client.post("/api/v1/keys", json=body, headers=admin.headers)
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal_error", "detail": response.json()["detail"]}
+    logged = "\n".join(lines)
+    assert "IntegrityError" in logged, "the error is logged"
+    key = keys.KEY_PREFIX + "A" * 43
+    for secret in (key[:12], keys.hash_key(key), key):
+        assert secret not in logged
+
+
 def test_revoked_key_is_refused_at_once(client: TestClient, caller: CallerFactory) -> None:
     admin, staff = caller("admin"), caller("staff")
     assert client.get("/api/v1/me", headers=staff.headers).status_code == 200
@@ -212,6 +233,25 @@ def test_throttling_is_per_client_address(make_client: ClientFactory, caller: Ca
     assert neighbour.get("/api/v1/me", headers=caller("admin").headers).status_code == 200
 
 
+def test_expensive_calls_are_limited_per_key_with_retry_after(
+    make_client: ClientFactory, caller: CallerFactory
+) -> None:
+    client = make_client(expensive_calls_per_minute=2)
+    one, other = caller("staff").headers, caller("staff").headers
+    explore = {"title": "Raise tax revenue", "description": "x" * 20_000, "country": "KEN"}
+    for _ in range(2):
+        assert client.post("/api/v1/match", json=explore, headers=one).status_code == 200
+    refused = client.post("/api/v1/match", json=explore, headers=one)
+    assert refused.status_code == 429 and refused.json()["error"] == "too_many_requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "per key" in refused.json()["detail"]
+    # the limit is the key's: another key, and cheap calls by the same key, still pass
+    assert client.post("/api/v1/match", json=explore, headers=other).status_code == 200
+    assert client.get("/api/v1/me", headers=one).status_code == 200
+    imported = client.post("/api/v1/import?format=json&kind=institutions", json=[], headers=one)
+    assert imported.status_code == 429
+
+
 def test_successful_requests_do_not_count_as_failures(
     make_client: ClientFactory, caller: CallerFactory
 ) -> None:
@@ -224,9 +264,9 @@ def test_successful_requests_do_not_count_as_failures(
 
 def test_limiter_forgets_failures_after_the_window() -> None:
     now = [1000.0]
-    limiter = AuthFailureLimiter(max_failures=3, window_seconds=60, clock=lambda: now[0])
+    limiter = SlidingWindowLimiter(max_events=3, window_seconds=60, clock=lambda: now[0])
     for _ in range(3):
-        limiter.record_failure("1.2.3.4")
+        limiter.record("1.2.3.4")
     assert limiter.retry_after("1.2.3.4") == 60
     now[0] += 59.5
     assert limiter.retry_after("1.2.3.4") == 1
@@ -235,18 +275,18 @@ def test_limiter_forgets_failures_after_the_window() -> None:
 
 
 def test_limiter_memory_is_bounded() -> None:
-    limiter = AuthFailureLimiter(max_failures=2, max_clients=100)
+    limiter = SlidingWindowLimiter(max_events=2, max_clients=100)
     for i in range(10_000):
-        limiter.record_failure(f"10.0.{i // 256}.{i % 256}")
+        limiter.record(f"10.0.{i // 256}.{i % 256}")
     assert len(limiter) == 100
 
 
 def test_limiter_counts_exactly_under_threads() -> None:
-    limiter = AuthFailureLimiter(max_failures=8 * 500, window_seconds=3600)
+    limiter = SlidingWindowLimiter(max_events=8 * 500, window_seconds=3600)
 
     def fail() -> None:
         for _ in range(500):
-            limiter.record_failure("1.2.3.4")
+            limiter.record("1.2.3.4")
             limiter.retry_after("1.2.3.4")
 
     threads = [threading.Thread(target=fail) for _ in range(8)]

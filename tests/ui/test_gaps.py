@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broker.models import KnowledgeRequest, Match, Offer
@@ -126,3 +127,14 @@ def test_ranking_the_unranked_from_the_gap_page(
     assert done.status_code == 303 and done.headers["location"] == "/ui/gaps?ranked=2"
     html = client.get(done.headers["location"]).text
     assert "Ranked 2 requests." in html and "never been ranked" not in html
+
+
+def test_brokers_see_the_gaps_but_cannot_rank_from_them(
+    client: TestClient, caller: CallerFactory, catalogue: dict[str, int], session: Session
+) -> None:
+    csrf = signed_in(client, caller("broker").key)
+    html = client.get("/ui/gaps").text
+    assert "2 open requests have never been ranked" in html and 'action="/ui/gaps/rank"' not in html
+    refused = client.post("/ui/gaps/rank", data={"csrf_token": csrf}, follow_redirects=False)
+    assert refused.status_code == 403
+    assert session.scalar(select(func.count()).select_from(Match)) == 0

@@ -173,7 +173,7 @@ def test_signing_in_again_clears_the_keys_ended_sessions(
 
 
 def test_repeated_failed_sign_ins_are_throttled(client: TestClient) -> None:
-    limit = client.app.state.auth_failures.max_failures  # type: ignore[attr-defined]
+    limit = client.app.state.auth_failures.max_events  # type: ignore[attr-defined]
     statuses = [sign_in(client, "kb_wrong").status_code for _ in range(limit + 1)]
     assert statuses[:limit] == [401] * limit and statuses[-1] == 429
     assert "too many failed sign-ins" in sign_in(client, "kb_wrong").text

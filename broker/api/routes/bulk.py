@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from broker.api.deps import CurrentPrincipal, EngineDep, SessionDep
+from broker.api.deps import CurrentPrincipal, EngineDep, ExpensiveCall, SessionDep
 from broker.api.responses import errors
-from broker.errors import InvalidInput
+from broker.errors import InvalidInput, RequestTimeout
 from broker.schemas.bulk import ImportReport
 from broker.services.bulk import exports, formats, imports
 
@@ -20,11 +21,30 @@ MEDIA = {
 }
 
 
+async def read_text_body(request: Request) -> str:
+    """The whole body as UTF-8 text, read before any database work (so no lock waits on a slow client)."""
+    try:
+        async with asyncio.timeout(request.app.state.settings.body_timeout_seconds):
+            body = await request.body()
+    except TimeoutError:
+        raise RequestTimeout("the request body did not arrive in time") from None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("the body is not UTF-8 text") from None
+
+
+# Listed first among an endpoint's parameters, so it is resolved before SessionDep opens a transaction.
+TextBody = Annotated[str, Depends(read_text_body)]
+
+
 @router.post(
-    "/import", responses={**errors(403), 422: {"model": ImportReport, "description": "Nothing imported"}}
+    "/import",
+    dependencies=[ExpensiveCall],
+    responses={**errors(403, 408), 422: {"model": ImportReport, "description": "Nothing imported"}},
 )
-async def import_records(
-    request: Request,
+def import_records(
+    text: TextBody,
     session: SessionDep,
     principal: CurrentPrincipal,
     engine: EngineDep,
@@ -36,10 +56,7 @@ async def import_records(
 
     Up to the 1 MiB body limit; use `broker import` for larger files.
     """
-    try:
-        text = (await request.body()).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput("the body is not UTF-8 text") from None
+    # A plain ``def``: parsing, validation and embedding run in a worker thread, not on the event loop.
     records = formats.parse(text, fmt, kind)
     report = imports.import_records(
         session, principal=principal, records=records, encoder=engine.encoder, partial=partial
@@ -58,4 +75,5 @@ def export_records(
 ) -> Response:
     """Every record of one kind in the importer's columns (admin, broker, staff)."""
     text = exports.export_records(session, principal=principal, kind=kind, fmt=fmt)
-    return Response(text, media_type=MEDIA[fmt])
+    disposition = f'attachment; filename="{kind}.{fmt.value}"'
+    return Response(text, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})

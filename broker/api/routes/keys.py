@@ -32,6 +32,7 @@ def create_key(body: ApiKeyCreate, session: SessionDep, principal: CurrentPrinci
         role=body.role,
         institution_id=body.institution_id,
         expires_at=body.expires_at,
+        actor=principal,
     )
     return ApiKeyCreated(**ApiKeyRead.model_validate(issued.row).model_dump(), key=issued.key)
 
@@ -47,4 +48,4 @@ def list_keys(session: SessionDep, principal: CurrentPrincipal) -> list[ApiKeyRe
 def revoke_key(key_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> ApiKeyRead:
     """Revoke a key at once (admin); the row stays for the audit trail."""
     principal.require(Role.admin)
-    return ApiKeyRead.model_validate(service.revoke_key(session, key_id=key_id))
+    return ApiKeyRead.model_validate(service.revoke_key(session, key_id=key_id, actor=principal))

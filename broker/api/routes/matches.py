@@ -13,7 +13,8 @@ router = APIRouter(prefix="/matches", tags=["matches"])
 @router.get("/{match_id}", responses=errors(404))
 def get_match(match_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> MatchRead:
     """One proposed match with its full review history."""
-    return MatchRead.model_validate(service.get_match(session, principal=principal, match_id=match_id))
+    match = service.get_match(session, principal=principal, match_id=match_id)
+    return service.match_view(match, principal=principal)
 
 
 @router.post("/{match_id}/reviews", status_code=201, responses=errors(403, 404, 409))
@@ -22,4 +23,4 @@ def review_match(
 ) -> MatchRead:
     """Shortlist, accept or reject a match with a note (staff, admin); the decision joins its history."""
     match = service.review_match(session, principal=principal, match_id=match_id, data=body)
-    return MatchRead.model_validate(match)
+    return service.match_view(match, principal=principal)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from broker.api.deps import CurrentPrincipal, EngineDep, SessionDep
+from broker.api.deps import CurrentPrincipal, EngineDep, ExpensiveCall, SessionDep
 from broker.api.responses import errors
 from broker.schemas.profile import ProfilePut, ProfileRead
 from broker.services import learning
@@ -35,7 +35,7 @@ def put_profile(
     return ProfileRead.model_validate(service.put_profile(session, principal=principal, name=name, data=body))
 
 
-@router.post("/{name}/learn", responses=errors(403, 404))
+@router.post("/{name}/learn", dependencies=[ExpensiveCall], responses=errors(403, 404))
 def learn_profile(
     name: ProfileName,
     session: SessionDep,

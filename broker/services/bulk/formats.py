@@ -14,6 +14,9 @@ from broker.errors import InvalidInput
 
 KINDS = ("institutions", "offers", "requests")
 LIST_FIELDS = {"languages", "sectors", "sdgs", "modalities", "desired_outcomes"}
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
 
 
 class Format(StrEnum):
@@ -27,6 +30,7 @@ class RawRecord:
     kind: str
     line: int
     values: dict[str, Any]
+    text_cells: bool = False  # from CSV: numbers arrive as strings
 
 
 def guess_format(filename: str) -> Format:
@@ -113,12 +117,12 @@ def _csv_records(reader: csv.DictReader[str], kind: str) -> Iterator[RawRecord]:
             if name is None:
                 values["__extra_cells__"] = cell
                 continue
-            cell = (cell or "").strip()
+            cell = unquote_formula((cell or "").strip())
             if name in LIST_FIELDS:
                 values[name] = [part.strip() for part in cell.split(";") if part.strip()]
             elif cell != "":
                 values[name] = cell
-        yield RawRecord(kind, reader.line_num, values)
+        yield RawRecord(kind, reader.line_num, values, text_cells=True)
 
 
 def dump(records: Iterable[dict[str, Any]], fmt: Format, columns: list[str]) -> str:
@@ -132,12 +136,30 @@ def dump(records: Iterable[dict[str, Any]], fmt: Format, columns: list[str]) -> 
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {
-                key: ";".join(map(str, value))
-                if isinstance(value, list)
-                else ("" if value is None else value)
-                for key, value in row.items()
-            }
-        )
+        writer.writerow({key: quote_formula(_cell(value)) for key, value in row.items()})
     return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ";".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def _needs_quote(text: str) -> bool:
+    """Whether a cell would start a formula, or is such a cell already quoted (so quotes round-trip)."""
+    return text.lstrip(QUOTE).startswith(FORMULA_STARTS)
+
+
+def quote_formula(text: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would run as a formula: ``=1+1`` is written ``'=1+1``.
+
+    A cell that already is ``'`` + such a cell gets one more quote, so ``unquote_formula`` can
+    always undo exactly what was added and an export imports back unchanged.
+    """
+    return QUOTE + text if _needs_quote(text) else text
+
+
+def unquote_formula(text: str) -> str:
+    """Undo ``quote_formula`` on a CSV cell read back."""
+    return text[1:] if text.startswith(QUOTE) and _needs_quote(text[1:]) else text

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from broker.matching import Encoder
 from broker.models import Institution, KnowledgeRequest, Offer, Role
 from broker.schemas.bulk import ImportProblem, ImportReport
+from broker.schemas.common import TEXT_CELLS
 from broker.schemas.institution import InstitutionCreate
 from broker.schemas.knowledge import OfferCreate, RequestCreate
 from broker.services.bulk.formats import RawRecord
@@ -44,7 +45,7 @@ class _Valid:
 @dataclass
 class _Plan:
     valid: list[_Valid] = field(default_factory=list)
-    problems: list[ImportProblem] = field(default_factory=list)
+    report: ImportReport = field(default_factory=ImportReport)
 
 
 def import_records(
@@ -63,8 +64,8 @@ def import_records(
     """
     principal.require(Role.admin, Role.broker)
     plan = _validate(session, records)
-    report = ImportReport(problems=plan.problems)
-    if plan.problems and not partial:
+    report = plan.report
+    if report.problem_count and not partial:
         return report
     written: list[Offer | KnowledgeRequest] = []
     institutions = _apply_institutions(
@@ -102,19 +103,21 @@ def _validate(session: Session, records: list[RawRecord]) -> _Plan:
             elif ref not in new_institutions and ref not in known:
                 problem = _problem(record, "institution", f"unknown institution {ref!r}")
         if problem is not None:
-            plan.problems.append(problem)
+            plan.report.add_problems([problem])
             continue
         try:
-            data = SCHEMAS[record.kind].model_validate(values)
+            data = SCHEMAS[record.kind].model_validate(values, context={TEXT_CELLS: record.text_cells})
         except ValidationError as exc:
-            plan.problems += [
+            errors = exc.errors()
+            listed = [
                 _problem(
                     record,
                     ".".join(str(p) for p in err["loc"]) or "record",
                     str(err["msg"]).removeprefix("Value error, "),
                 )
-                for err in exc.errors()
+                for err in errors[: plan.report.room]  # build only what the report will list
             ]
+            plan.report.add_problems(listed, total=len(errors))
             continue
         plan.valid.append(_Valid(record, data, ref))
     return plan
@@ -205,7 +208,10 @@ def _apply_items(
 
 
 def _update(row: Any, values: dict[str, Any]) -> bool:
-    if values.get("text_language") is None and getattr(row, "text_language_detected", False):
+    no_word = values.get("text_language") is None  # the file leaves the language to detection
+    if no_word and (
+        getattr(row, "text_language_detected", False) or getattr(row, "text_language", 0) is None
+    ):
         values = {k: v for k, v in values.items() if k not in ("text_language", "text_language_detected")}
     changed = False
     for name, value in values.items():

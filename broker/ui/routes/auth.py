@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from broker.api.deps import SessionDep
 from broker.errors import Forbidden, Unauthorized
-from broker.services import ui_sessions
+from broker.services import audit, ui_sessions
 from broker.ui import deps
 from broker.ui.rendering import SIGN_IN, UiRoute, redirect, render, safe_next
 
@@ -38,13 +38,21 @@ def sign_in(
 ) -> HTMLResponse | RedirectResponse:
     deps.check_sign_in_token(request, csrf_token)
     deps.check_sign_in_throttle(request)
+    client = request.client.host if request.client else None
     try:
         signed_in = ui_sessions.sign_in(session, api_key=api_key)
     except Unauthorized as exc:
         deps.record_sign_in_failure(request)
+        audit.record(
+            session, event="sign_in.failed", principal=None, client=client, detail={"reason": exc.detail}
+        )
         return _form(request, next=safe_next(next), error=str(exc.detail), status=401)
     except Forbidden as exc:
+        audit.record(
+            session, event="sign_in.refused", principal=None, client=client, detail={"reason": exc.detail}
+        )
         return _form(request, next=safe_next(next), error=str(exc.detail), status=403)
+    audit.record(session, event="sign_in", principal=signed_in.viewer.principal, client=client)
     response = redirect(safe_next(next))
     deps.start_session(request, response, signed_in.token)
     return response

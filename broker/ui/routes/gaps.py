@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from broker.api.deps import EngineDep, SessionDep
 from broker.services import gaps
+from broker.services.ui_sessions import REVIEWER_ROLES
 from broker.ui.deps import PostingViewerDep, ViewerDep
 from broker.ui.rendering import UiRoute, redirect, render
 
@@ -24,6 +25,7 @@ def gap_view(
 
 @router.post("/gaps/rank")
 def rank_unranked(session: SessionDep, viewer: PostingViewerDep, engine: EngineDep) -> RedirectResponse:
-    """Rank the open requests that have no stored match yet, so the map counts them fairly."""
+    """Rank the open requests that have no stored match yet, so the map counts them fairly (staff, admin)."""
+    viewer.principal.require(*REVIEWER_ROLES)  # it stores proposals; brokers only look in the workspace
     count = gaps.rank_unranked(session, engine=engine, principal=viewer.principal)
     return redirect(f"/ui/gaps?ranked={count}")
