@@ -79,6 +79,8 @@ def instrument_engine(engine: Any) -> None:
     engine.rank_offers = _timed_ranking(engine, engine.rank_offers, "offers")
     engine.rank_requests = _timed_ranking(engine, engine.rank_requests, "requests")
     encode = engine.encoder.encode
+    if getattr(encode, "counted", False):  # the encoder is cached per process: wrap it once
+        return
 
     @wraps(encode)
     def counted_encode(texts: Any, *args: Any, **kwargs: Any) -> Any:
@@ -92,6 +94,7 @@ def instrument_engine(engine: Any) -> None:
             EMBEDDING_QUEUE.dec(n)
             EMBEDDED_TEXTS.inc(n)
 
+    counted_encode.counted = True  # type: ignore[attr-defined]
     engine.encoder.encode = counted_encode
 
 

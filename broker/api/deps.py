@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from broker.services import audit, keys
 from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 
+log = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -39,13 +41,25 @@ def get_session(request: Request) -> Iterator[Session]:
             session.commit()
         except BaseException as exc:
             session.rollback()
-            after_failed_request(request, session, exc)
+            after_failed_request(request, session, exc, take_write_lock=True)
             raise
 
 
-def after_failed_request(request: Request, session: Session, exc: BaseException) -> None:
-    """What outlives a request's rolled-back work: the audit record of a refusal (403)."""
+def after_failed_request(
+    request: Request, session: Session, exc: BaseException, *, take_write_lock: bool = False
+) -> None:
+    """What outlives a request's rolled-back work: the audit record of a refusal (403).
+
+    ``take_write_lock``: the session's next transaction queues for the SQLite write lock like any
+    writing request (a fresh session has none; a test's shared session already has its connection).
+    """
     if isinstance(exc, Forbidden):
+        if take_write_lock:
+            try:
+                session.connection(execution_options={"sqlite_immediate": True})
+            except Exception:  # e.g. WriterTimeout: the refusal stands, its record is lost
+                log.warning("could not record a refused request: no turn to write")
+                return
         principal = getattr(request.state, "principal", None)
         audit.record_denied(
             session,

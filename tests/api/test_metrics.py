@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from broker import metrics
+from broker.config import Settings
+from broker.main import create_app
 from tests.factories import CallerFactory, make_hiv_catalogue
 
 
@@ -36,4 +39,17 @@ def test_metrics_count_requests_by_route_and_time_rankings(
         "broker_index_generation",
     ):
         assert name in text
-    assert f'/requests/{catalogue["request"].id}/matches' not in text  # templates, not paths
+    assert f"/requests/{catalogue['request'].id}/matches" not in text  # templates, not paths
+
+
+def test_apps_made_one_after_another_count_each_embedding_once(app_settings: Settings) -> None:
+    # The encoder is cached per process: every app must not wrap it again (a wrapper per app once
+    # ended in a RecursionError).
+    engines = []
+    for _ in range(3):
+        with TestClient(create_app(app_settings)) as client:
+            engines.append(client.app.state.match_engine)  # type: ignore[attr-defined]
+    encoder = engines[0].encoder
+    before = _sample(metrics.render()[0].decode(), "broker_embedded_texts_total")
+    encoder.encode(["one text"])
+    assert _sample(metrics.render()[0].decode(), "broker_embedded_texts_total") == before + 1

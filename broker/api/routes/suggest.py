@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from broker.api.deps import CurrentPrincipal, EngineDep, SessionDep
+from broker.api.deps import CurrentPrincipal, EngineDep, ExpensiveCall, SessionDep
 from broker.api.responses import errors
 from broker.schemas.suggest import SuggestBody, SuggestionsRead
 from broker.services.suggestions import CONFIDENT
@@ -11,7 +11,7 @@ router = APIRouter(tags=["suggestions"])
 
 
 # A plain def: the embedding model is CPU-bound, so FastAPI runs this in its thread pool.
-@router.post("/suggest", responses=errors())
+@router.post("/suggest", dependencies=[ExpensiveCall], responses=errors())  # embeds: limited per key
 def suggest_codes(
     body: SuggestBody, _: CurrentPrincipal, session: SessionDep, engine: EngineDep
 ) -> SuggestionsRead:
