@@ -3,15 +3,19 @@
 Needs /usr/bin/chromium (Debian's package; ``make test`` installs it when run as root) and the
 playwright package, which drives that Chromium as is (never ``playwright install``). Without them
 the tests skip with the reason, unless BROKER_REQUIRE_BROWSER=1, when they fail instead.
-The screenshots referenced from the README are written to docs/screenshots/ by these tests.
+The screenshots referenced from the README are written to docs/screenshots/ by these tests when
+BROKER_UPDATE_SCREENSHOTS=1 is set; otherwise to a temporary folder, so `make test` leaves the
+work tree as it found it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,7 +41,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS = (
+    REPO / "docs" / "screenshots"
+    if os.environ.get("BROKER_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "broker-screenshots"
+)
 VIEWPORT = {"width": 1280, "height": 860}
 
 
