@@ -92,6 +92,20 @@ def app_settings(database_url: str) -> Settings:
 @pytest.fixture
 def client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
     """An API client whose requests share the test's session (and so its rollback)."""
+    with session_client(app_settings, session) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def model_client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
+    """Like ``client``, with the real default (multilingual) model instead of the test encoder."""
+    with session_client(app_settings.model_copy(update={"encoder": "model"}), session) as test_client:
+        yield test_client
+
+
+@contextmanager
+def session_client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
+    """An API client of an app made with ``app_settings`` whose requests share ``session``."""
     app = create_app(app_settings)
 
     def _session(request: Request) -> Iterator[Session]:

@@ -3,16 +3,12 @@ written without any code, against offers written in English; and the supply side
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from broker.api.deps import get_session
-from broker.config import Settings
-from broker.main import create_app
 from tests.factories import CallerFactory, make_institution
 
 pytestmark = pytest.mark.model
@@ -37,20 +33,6 @@ OFFERS = {
         "sectors": ["11220"],
     },
 }
-
-
-@pytest.fixture
-def model_client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
-    app = create_app(app_settings.model_copy(update={"encoder": "model", "embedding_model": "e5+use"}))
-
-    def _session() -> Iterator[Session]:
-        scope = session.begin_nested()
-        yield session
-        scope.commit()
-
-    app.dependency_overrides[get_session] = _session
-    with TestClient(app) as client:
-        yield client
 
 
 @pytest.fixture

@@ -8,31 +8,22 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from broker.api.deps import get_session
 from broker.config import Settings
-from broker.main import create_app
+from tests.conftest import session_client
 from tests.factories import CallerFactory, make_institution
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture
-def model_client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
+def minilm_client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
     update = {"encoder": "model", "embedding_model": "all-MiniLM-L6-v2"}
-    app = create_app(app_settings.model_copy(update=update))
-
-    def _session() -> Iterator[Session]:
-        scope = session.begin_nested()
-        yield session
-        scope.commit()
-
-    app.dependency_overrides[get_session] = _session
-    with TestClient(app) as client:
+    with session_client(app_settings.model_copy(update=update), session) as client:
         yield client
 
 
 def test_hiv_request_ranks_hiv_offer_above_irrigation(
-    model_client: TestClient, session: Session, caller: CallerFactory
+    minilm_client: TestClient, session: Session, caller: CallerFactory
 ) -> None:
     supplier = make_institution(session, name="Supplier", country="BRA", languages=["pt", "en"])
     seeker = make_institution(session, name="Seeker", country="MOZ", languages=["pt"])
@@ -53,10 +44,10 @@ def test_hiv_request_ranks_hiv_offer_above_irrigation(
     }
     ids = {}
     for name, text in offers.items():
-        response = model_client.post("/api/v1/offers", json={**common, **text}, headers=headers)
+        response = minilm_client.post("/api/v1/offers", json={**common, **text}, headers=headers)
         assert response.status_code == 201, response.text
         ids[name] = response.json()["id"]
-    request = model_client.post(
+    request = minilm_client.post(
         "/api/v1/requests",
         json={
             "institution_id": seeker.id,
@@ -68,7 +59,7 @@ def test_hiv_request_ranks_hiv_offer_above_irrigation(
         },
         headers=headers,
     ).json()
-    body = model_client.get(f"/api/v1/requests/{request['id']}/matches", headers=headers).json()
+    body = minilm_client.get(f"/api/v1/requests/{request['id']}/matches", headers=headers).json()
     assert body["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
     ranked = [item["offer_id"] for item in body["items"]]
     assert ranked.index(ids["hiv"]) < ranked.index(ids["irrigation"])

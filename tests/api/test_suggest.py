@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from broker.api.deps import get_session
-from broker.config import Settings
-from broker.main import create_app
 from broker.services.suggestions import CONFIDENT
 from tests.factories import CallerFactory, make_institution
 
@@ -77,20 +72,6 @@ def test_bad_input_is_a_422(client: TestClient, caller: CallerFactory, body: dic
 
 def test_suggest_needs_a_key(client: TestClient) -> None:
     assert client.post("/api/v1/suggest", json=BODY).status_code == 401
-
-
-@pytest.fixture
-def model_client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
-    app = create_app(app_settings.model_copy(update={"encoder": "model"}))
-
-    def _session() -> Iterator[Session]:
-        scope = session.begin_nested()
-        yield session
-        scope.commit()
-
-    app.dependency_overrides[get_session] = _session
-    with TestClient(app) as client:
-        yield client
 
 
 @pytest.mark.model

@@ -1,14 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
 
-from broker.api.deps import get_session
-from broker.config import Settings
-from broker.main import create_app
 from tests.factories import CallerFactory
 
 
@@ -73,20 +67,6 @@ def test_sdgs_modalities_and_outcomes_filter_only_with_a_query(
     assert codes("modalities", "study tour") == ["study_tour"]
     assert codes("modalities", "twinning")[0] == "twinning"
     assert codes("outcomes", "networks")[0] == "enhanced_networks"
-
-
-@pytest.fixture
-def model_client(app_settings: Settings, session: Session) -> Iterator[TestClient]:
-    app = create_app(app_settings.model_copy(update={"encoder": "model"}))
-
-    def _session() -> Iterator[Session]:
-        scope = session.begin_nested()
-        yield session
-        scope.commit()
-
-    app.dependency_overrides[get_session] = _session
-    with TestClient(app) as client:
-        yield client
 
 
 HEALTH_FINANCING = {"12110", "12220", "16010", "16011", "16012"}
