@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broker import metrics
 from broker.api.logs import request_id_var
+from broker.api.security import send_json_error
 
 log = logging.getLogger("broker.access")
 error_log = logging.getLogger("broker.api.errors")
@@ -70,20 +71,8 @@ class BodySizeLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {"error": "payload_too_large", "detail": f"request bodies are limited to {self.max_bytes} bytes"}
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        detail = f"request bodies are limited to {self.max_bytes} bytes"
+        await send_json_error(send, 413, "payload_too_large", detail, [])
 
 
 class RequestId:
@@ -167,22 +156,8 @@ class UnhandledErrors:
                 extra={"exception_text": describe_safely(exc)},
             )
             if not started:
-                body = {
-                    "error": "internal_error",
-                    "detail": "an unexpected error occurred; it has been logged",
-                }
-                encoded = json.dumps(body).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(encoded)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": encoded})
+                detail = "an unexpected error occurred; it has been logged"
+                await send_json_error(send, 500, "internal_error", detail, [])
 
 
 def describe_safely(exc: BaseException) -> str:
