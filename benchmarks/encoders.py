@@ -32,8 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from broker.matching.encoder import Encoder  # noqa: E402
-from broker.matching.text import embedding_text  # noqa: E402
+from broker.ranking.embedding.encoder import Encoder  # noqa: E402
+from broker.ranking.embedding.text import embedding_text  # noqa: E402
 
 QUERIES = [
     "Seguro de salud para trabajadores informales",
@@ -45,22 +45,22 @@ QUERIES = [
 
 def make(name: str, threads: int) -> Encoder:
     if name == "e5+use":
-        from broker.services.encoders import load_encoder
+        from broker.ranking.embedding.models import load_encoder
 
         return load_encoder("model", "e5+use", threads)
     if name == "e5":
-        from broker.matching.bundled import E5Encoder
+        from broker.ranking.embedding.bundled import E5Encoder
 
         return E5Encoder(threads=threads)
     if name == "use":
-        from broker.matching.bundled import UseEncoder
+        from broker.ranking.embedding.bundled import UseEncoder
 
         return UseEncoder(threads=threads)
     if name == "minilm":
         import torch
 
         torch.set_num_threads(threads)
-        from broker.matching.encoder import SentenceTransformerEncoder, default_model_path
+        from broker.ranking.embedding.encoder import SentenceTransformerEncoder, default_model_path
 
         return SentenceTransformerEncoder(default_model_path())
     raise SystemExit(f"unknown model {name}")

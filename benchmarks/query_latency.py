@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from broker.matching.encoder import Encoder
-from broker.services.encoders import load_encoder
+from broker.ranking.embedding.encoder import Encoder
+from broker.ranking.embedding.models import load_encoder
 
 QUERIES = (
     "Seguro de salud para trabajadores informales",

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     # Embeddings: "model" loads ``embedding_model``; "hashing" is the fast deterministic encoder
     # meant for tests only ("sentence-transformers" is the old name of "model").
     encoder: Literal["model", "sentence-transformers", "hashing"] = "model"
-    # A bundled model name (see broker.services.encoders.MODELS) or a local sentence-transformers
+    # A bundled model name (see broker.ranking.embedding.models.MODELS) or a local sentence-transformers
     # directory. Changing it means `broker reindex`.
     embedding_model: str = "e5+use"
     # Threads of one embedding call; 1 keeps a single query fastest on a busy 2-core machine.

@@ -29,8 +29,8 @@ from broker.api.security import (
 )
 from broker.config import Settings, get_settings
 from broker.db import make_engine, make_session_factory
-from broker.services.encoders import load_encoder
-from broker.services.engine import MatchEngine
+from broker.ranking.embedding.models import load_encoder
+from broker.ranking.engine import MatchEngine
 from broker.ui import install_ui
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from broker.cli.common import configured_encoder, session_scope
-from broker.matching.text import text_hash
 from broker.migrate import upgrade
-from broker.services.embedding_seed import SEED_DIR, seed_path, seed_texts
-from broker.services.embeddings import ensure_vectors
+from broker.ranking.embedding.seed import SEED_DIR, seed_path, seed_texts
+from broker.ranking.embedding.store import ensure_vectors
+from broker.ranking.embedding.text import text_hash
 
 
 def main() -> None:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from broker.config import Settings, get_settings
 from broker.errors import Forbidden, TooManyRequests
+from broker.ranking.engine import MatchEngine
 from broker.schemas.common import MAX_ID
 from broker.services import audit, keys
-from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 
 log = logging.getLogger(__name__)

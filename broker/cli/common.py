@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from broker.config import get_settings
 from broker.db import make_engine, make_session_factory
-from broker.matching import Encoder
 from broker.models import Role
-from broker.services.encoders import load_encoder
+from broker.ranking.embedding import Encoder
+from broker.ranking.embedding.models import load_encoder
 from broker.services.principal import Principal
 
 

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from broker.cli.common import CLI_PRINCIPAL, configured_encoder, progress_bar, session_scope
 from broker.errors import BrokerError
 from broker.models import KnowledgeRequest, Offer
+from broker.ranking.embedding import store as embeddings
+from broker.ranking.engine import MatchEngine
 from broker.schemas.bulk import ImportReport
-from broker.services import embeddings
 from broker.services.bulk import demo, exports, formats, imports
-from broker.services.engine import MatchEngine
 from broker.services.understanding import understand_items
 from broker.services.writes import bump_catalog_generation
 

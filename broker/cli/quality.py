@@ -9,8 +9,8 @@ import typer
 
 from broker.cli.common import CLI_PRINCIPAL, configured_encoder, session_scope
 from broker.errors import BrokerError
+from broker.ranking.engine import MatchEngine
 from broker.services import evaluation, learning, profiles, suggestion_quality
-from broker.services.engine import MatchEngine
 
 COLUMNS = ("hit@1", "hit@3", "hit@10", "mrr", "ndcg@10")
 

@@ -24,13 +24,6 @@ from broker.matching.arrays import (
 )
 from broker.matching.choice import ModalityChoice, choose_modality, offered_slots
 from broker.matching.cost import CostParams, airfare_usd, cost_fit, estimate_exchange_cost, pair_distance_km
-from broker.matching.encoder import (
-    DEFAULT_MODEL_ID,
-    Encoder,
-    HashingEncoder,
-    SentenceTransformerEncoder,
-    default_model_path,
-)
 from broker.matching.explain import MatchEvidence, NameTables, explain_match, match_evidence
 from broker.matching.factors import (
     FactorParams,
@@ -48,22 +41,18 @@ from broker.matching.index import OfferIndex, OfferRecord, SearchResult
 from broker.matching.results import FACTORS, RankedMatch, ScoredCandidates, ranked_matches
 from broker.matching.scoring import Weights, rank, score_pairs
 from broker.matching.tables import CountryTables, MatchTables, ModalityTables, SectorTables
-from broker.matching.text import embedding_text, text_hash
 
 __all__ = [
     "ALL_MODALITIES",
-    "DEFAULT_MODEL_ID",
     "FACTORS",
     "GOOD_FITS",
     "N_MODALITIES",
     "CostParams",
     "CountryTables",
     "DemandArrays",
-    "Encoder",
     "FactorParams",
     "Fit",
     "FitThresholds",
-    "HashingEncoder",
     "MatchEvidence",
     "MatchTables",
     "ModalityChoice",
@@ -75,7 +64,6 @@ __all__ = [
     "ScoredCandidates",
     "SearchResult",
     "SectorTables",
-    "SentenceTransformerEncoder",
     "SupplyArrays",
     "Weights",
     "airfare_usd",
@@ -84,8 +72,6 @@ __all__ = [
     "choose_modality",
     "cosine_similarity",
     "cost_fit",
-    "default_model_path",
-    "embedding_text",
     "estimate_exchange_cost",
     "explain_match",
     "fit_labels",
@@ -106,6 +92,5 @@ __all__ = [
     "sector_fit",
     "semantic_fit",
     "shares_language",
-    "text_hash",
     "topical_relevance",
 ]

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from broker.matching import GOOD_FITS
 from broker.models import Institution, KnowledgeRequest, Match, Offer, OfferStatus
+from broker.ranking.codebook import confident_codes
 from broker.repositories.common import text_search
-from broker.services.codebook import confident_codes
 
 GOOD_FIT_VALUES = [fit.value for fit in GOOD_FITS]
 

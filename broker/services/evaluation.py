@@ -34,9 +34,9 @@ from broker.errors import InvalidInput
 from broker.evaluation.metrics import summarise
 from broker.matching import FACTORS, Weights
 from broker.models import Institution, KnowledgeRequest, Offer, OfferStatus, RequestStatus
-from broker.services import embeddings
-from broker.services.codebook import demand_row, end_of_day
-from broker.services.engine import MatchEngine
+from broker.ranking.codebook import demand_row, end_of_day
+from broker.ranking.embedding import store as embeddings
+from broker.ranking.engine import MatchEngine
 from broker.services.fit_calibration import FitSample, fit_report
 from broker.services.suggestions import CodeSuggester, demo_pool
 from broker.services.understanding import stored_suggestions

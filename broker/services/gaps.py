@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from broker.models import KnowledgeRequest, Offer, OfferStatus, RequestStatus
+from broker.ranking import service as matching
+from broker.ranking.engine import MatchEngine
 from broker.reference import get_reference
 from broker.repositories import workspace as repo
-from broker.services import matching
-from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 
 HEAT_LEVELS = 4

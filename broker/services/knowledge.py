@@ -9,8 +9,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from broker.errors import Conflict, InvalidInput, NotFound
-from broker.matching import Encoder
 from broker.models import Institution, KnowledgeRequest, Match, MatchReview, Offer, Role
+from broker.ranking.embedding import Encoder
 from broker.repositories import knowledge as repo
 from broker.schemas.knowledge import OfferCreate, OfferUpdate, RequestCreate, RequestUpdate
 from broker.services.principal import Principal

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from broker.errors import InvalidInput
 from broker.matching import FACTORS
 from broker.models import Match, MatchReview, MatchStatus, Role
+from broker.ranking.engine import MatchEngine
 from broker.services import evaluation, profiles
-from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 
 MIN_DECISIONS = 30

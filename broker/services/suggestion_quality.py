@@ -17,9 +17,9 @@ from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from broker.config import REPO_ROOT
-from broker.matching import Encoder
 from broker.matching.labels import ALPHA
-from broker.services.embeddings import ensure_vectors
+from broker.ranking.embedding import Encoder
+from broker.ranking.embedding.store import ensure_vectors
 from broker.services.suggestion_texts import LabelledRecord, demo_pool
 from broker.services.suggestions import CONFIDENT, CodeSuggester
 

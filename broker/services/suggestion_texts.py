@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from broker.config import REPO_ROOT
-from broker.matching.text import embedding_text
+from broker.ranking.embedding.text import embedding_text
 from broker.reference import get_reference
 
 DEMO_DIR = REPO_ROOT / "data" / "demo"

@@ -25,11 +25,11 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from broker.matching import Encoder
 from broker.matching.labels import ALPHA, Calibrator, Temperatures, cosine_std, fit_calibrator, raw_scores
-from broker.matching.text import embedding_text, text_hash
-from broker.services.embedding_seed import seed_vectors
-from broker.services.embeddings import ensure_vectors, stored_vectors
+from broker.ranking.embedding import Encoder
+from broker.ranking.embedding.seed import seed_vectors
+from broker.ranking.embedding.store import ensure_vectors, stored_vectors
+from broker.ranking.embedding.text import embedding_text, text_hash
 from broker.services.suggestion_texts import BACKGROUND, LabelledRecord, demo_pool, reference_texts
 
 # LabelledRecord and demo_pool are re-exported: callers build pools from the demo corpus

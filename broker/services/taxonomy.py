@@ -33,9 +33,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from broker.matching import Encoder
+from broker.ranking.embedding import Encoder
+from broker.ranking.engine import MatchEngine
 from broker.reference import Country, Language, Modality, Outcome, Region, SdgGoal, Sector, get_reference
-from broker.services.engine import MatchEngine
 from broker.services.suggestions import KINDS, References
 
 LEXICAL_WEIGHT = 0.4

@@ -1,6 +1,6 @@
 """What the staff pages show: request lists with their best matches, ranked offers, ranked requests.
 
-Ranking goes through ``broker.services.matching`` and decisions through ``broker.services.reviews``,
+Ranking goes through ``broker.ranking.service`` and decisions through ``broker.services.reviews``,
 exactly as for the JSON API; this module only gathers what a page puts next to them.
 """
 
@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from broker.errors import InvalidInput
 from broker.matching import FACTORS
 from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus
+from broker.ranking import service as matching
+from broker.ranking.engine import MatchEngine
 from broker.reference import get_reference
 from broker.repositories import workspace as repo
 from broker.schemas.ranking import RankedItem, RankedList
-from broker.services import knowledge, matching
-from broker.services.engine import MatchEngine
+from broker.services import knowledge
 from broker.services.principal import Principal
 from broker.services.ui_sessions import WORKSPACE_ROLES
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from broker.matching import Encoder
 from broker.models import KnowledgeRequest, Offer
-from broker.services import embeddings
+from broker.ranking.embedding import Encoder
+from broker.ranking.embedding import store as embeddings
 from broker.services.language import detect_language
 from broker.services.suggestions import CONFIDENT, CodeSuggester, Suggestions
 

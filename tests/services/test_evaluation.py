@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from broker.errors import InvalidInput
-from broker.matching import FACTORS, HashingEncoder
+from broker.matching import FACTORS
+from broker.ranking.embedding import HashingEncoder
+from broker.ranking.engine import MatchEngine
 from broker.services import evaluation
 from broker.services.bulk import demo
-from broker.services.engine import MatchEngine
 from tests.cli.test_cli import CLI_LIKE
 
 WEIGHTS = {"semantic": 0.4, "sector": 0.15, "region": 0.1, "modality": 0.1, "language": 0.1, "cost": 0.15}

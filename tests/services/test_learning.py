@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy.orm import Session
 
 from broker.errors import InvalidInput
-from broker.matching import FACTORS, HashingEncoder
+from broker.matching import FACTORS
 from broker.models import Match, MatchReview
+from broker.ranking.embedding import HashingEncoder
+from broker.ranking.engine import MatchEngine
 from broker.schemas.profile import ProfilePut, Weights
 from broker.services import learning, profiles
-from broker.services.engine import MatchEngine
 from tests.cli.test_cli import CLI_LIKE
 from tests.factories import make_institution, make_offer, make_request
 

@@ -6,7 +6,7 @@ import math
 
 from sqlalchemy.orm import Session
 
-from broker.matching import HashingEncoder
+from broker.ranking.embedding import HashingEncoder
 from broker.services.suggestion_quality import COLUMNS, METHODS, OFF_TOPIC, evaluate_suggestions
 
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broker.matching import HashingEncoder
-from broker.matching.text import embedding_text, text_hash
 from broker.models import Embedding
-from broker.services.encoders import load_encoder
+from broker.ranking.embedding import HashingEncoder
+from broker.ranking.embedding.models import load_encoder
+from broker.ranking.embedding.text import embedding_text, text_hash
 from broker.services.suggestion_texts import LabelledRecord
 from broker.services.suggestions import (
     CONFIDENT,

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query
 
 from broker.api.deps import CurrentPrincipal, EngineDep, RowId, SessionDep, WriteIntent
 from broker.api.responses import errors
+from broker.ranking import service
 from broker.schemas.ranking import ExploreRequest, RankedList
-from broker.services import matching as service
 
 router = APIRouter(tags=["matching"])
 Limit = Annotated[int, Query(ge=1, le=100, description="How many matches")]

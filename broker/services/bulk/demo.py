@@ -9,13 +9,13 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from broker.config import REPO_ROOT
-from broker.matching import Encoder
 from broker.models import Institution, KnowledgeRequest, Match, MatchReview, Offer
+from broker.ranking.embedding import Encoder
+from broker.ranking.engine import MatchEngine
 from broker.schemas.bulk import ImportReport
 from broker.services import gaps
 from broker.services.bulk.formats import KINDS, Format, RawRecord, parse
 from broker.services.bulk.imports import Progress, import_records
-from broker.services.engine import MatchEngine
 from broker.services.principal import Principal
 from broker.services.writes import bump_catalog_generation
 

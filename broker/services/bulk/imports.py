@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broker.matching import Encoder
 from broker.models import Institution, KnowledgeRequest, Offer, Role
+from broker.ranking.embedding import Encoder
 from broker.schemas.bulk import ImportProblem, ImportReport
 from broker.schemas.common import TEXT_CELLS
 from broker.schemas.institution import InstitutionCreate

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from broker import migrate
 from broker.db import make_engine, make_session_factory
-from broker.matching import HashingEncoder
 from broker.models import Institution, KnowledgeRequest, Offer
+from broker.ranking.embedding import HashingEncoder
 from broker.services.bulk import demo, exports, formats, imports
 from broker.services.bulk.formats import Format
 from tests.cli.test_cli import CLI_LIKE

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from broker.matching import (
+from broker.ranking.embedding import (
     DEFAULT_MODEL_ID,
     Encoder,
     HashingEncoder,
@@ -34,7 +34,7 @@ def test_hashing_encoder_gives_unit_rows_and_similar_vectors_for_shared_words() 
 
 def test_hashing_encoder_is_identical_across_processes() -> None:
     code = (
-        "from broker.matching import HashingEncoder;"
+        "from broker.ranking.embedding import HashingEncoder;"
         "print(HashingEncoder(dim=32).encode(['Brazil school feeding programme']).tobytes().hex())"
     )
 

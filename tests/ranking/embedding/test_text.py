@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broker.matching import embedding_text, text_hash
+from broker.ranking.embedding import embedding_text, text_hash
 
 
 def test_title_comes_first_then_description_then_extra() -> None:

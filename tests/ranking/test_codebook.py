@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from broker.services.codebook import confident_codes, demand_row, effective_codes, get_codebook, offer_row
+from broker.ranking.codebook import confident_codes, demand_row, effective_codes, get_codebook, offer_row
 from tests.factories import make_institution, make_offer, make_request
 
 SUGGESTED: dict[str, Any] = {

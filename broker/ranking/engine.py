@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from broker.matching import (
     DemandArrays,
-    Encoder,
     FactorParams,
     Fit,
     FitThresholds,
@@ -39,8 +38,7 @@ from broker.matching import (
     score_pairs,
 )
 from broker.models import Institution, KnowledgeRequest, Offer, OfferStatus, RequestStatus
-from broker.services import embeddings
-from broker.services.codebook import (
+from broker.ranking.codebook import (
     Codebook,
     DemandRow,
     OfferRow,
@@ -49,6 +47,8 @@ from broker.services.codebook import (
     get_codebook,
     offer_row,
 )
+from broker.ranking.embedding import Encoder
+from broker.ranking.embedding import store as embeddings
 from broker.services.understanding import suggester_for
 from broker.services.writes import catalog_generation
 

@@ -10,10 +10,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from broker.matching.encoder import Encoder
-from broker.matching.text import embedding_text, text_hash
 from broker.models import Embedding, KnowledgeRequest, Offer
-from broker.services.embedding_seed import seed_vectors
+from broker.ranking.embedding.encoder import Encoder
+from broker.ranking.embedding.seed import seed_vectors
+from broker.ranking.embedding.text import embedding_text, text_hash
 
 Vector = NDArray[np.float32]
 LOOKUP_CHUNK = 500

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
-from broker.matching import HashingEncoder
-from broker.matching.text import text_hash
-from broker.services import embeddings
-from broker.services.embedding_seed import seed_path, seed_texts, seed_vectors
-from broker.services.encoders import ensemble_model_id, load_encoder
+from broker.ranking.embedding import HashingEncoder
+from broker.ranking.embedding import store as embeddings
+from broker.ranking.embedding.models import ensemble_model_id, load_encoder
+from broker.ranking.embedding.seed import seed_path, seed_texts, seed_vectors
+from broker.ranking.embedding.text import text_hash
 
 
 def test_the_seed_holds_every_text_a_new_database_needs_for_the_default_model() -> None:

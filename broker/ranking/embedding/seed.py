@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from broker.config import REPO_ROOT
-from broker.matching.text import embedding_text
+from broker.ranking.embedding.text import embedding_text
 
 SEED_DIR = REPO_ROOT / "data" / "embeddings"
 Vector = NDArray[np.float32]
