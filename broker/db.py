@@ -10,7 +10,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from broker.ranking.catalog import watch_writes
 from broker.writer_queue import WriterQueue
+
+watch_writes()  # every session's writes to the catalogue advance its generation
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # How long a write may wait for its turn (SQLite: broker.writer_queue; PostgreSQL: lock_timeout)
@@ -98,3 +101,31 @@ def make_engine(url: str, *, write_wait_s: float = WRITE_WAIT_S, **kwargs: Any) 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+WRITE_UPGRADE = "begin_writing"
+
+
+def begin_writing(session: Session) -> None:
+    """Let a request that began read-only write after all (a GET whose ranked list changed).
+
+    On SQLite a read transaction cannot safely turn into a write one (another writer may hold the
+    lock), so the session dependency of a read-only request leaves here a hook that ends the read
+    transaction and starts one that queues for the write lock like any writing request. Elsewhere
+    (PostgreSQL, a request that declared its write, a test's shared session) there is nothing to do.
+    """
+    upgrade = session.info.pop(WRITE_UPGRADE, None)
+    if upgrade is not None:
+        upgrade()
+
+
+def allow_write_upgrade(session: Session) -> None:
+    """Arm ``begin_writing`` for a read-only SQLite session."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+
+    def upgrade() -> None:
+        session.commit()  # nothing was written: this only ends the read snapshot
+        session.connection(execution_options={"sqlite_immediate": True})
+
+    session.info[WRITE_UPGRADE] = upgrade

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from broker.config import Settings, get_settings
+from broker.db import allow_write_upgrade
 from broker.errors import Forbidden, TooManyRequests
 from broker.ranking.engine import MatchEngine
 from broker.schemas.common import MAX_ID
@@ -36,6 +37,8 @@ def get_session(request: Request) -> Iterator[Session]:
         if request.method not in SAFE_METHODS or getattr(request.state, "writes", False):
             # On SQLite take the write lock up front (see broker.db); ignored elsewhere.
             session.connection(execution_options={"sqlite_immediate": True})
+        else:
+            allow_write_upgrade(session)  # a read that finds it must write after all
         try:
             yield session
             session.commit()

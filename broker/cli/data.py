@@ -17,7 +17,6 @@ from broker.ranking.engine import MatchEngine
 from broker.schemas.bulk import ImportReport
 from broker.services.bulk import demo, exports, formats, imports
 from broker.services.understanding import understand_items
-from broker.services.writes import bump_catalog_generation
 
 demo_app = typer.Typer(no_args_is_help=True, help="The demo corpus (data/demo).")
 
@@ -92,10 +91,7 @@ def reindex(batch_size: int = typer.Option(64, min=1, help="Texts per encoder ca
                 progress=progress,
             )
         understand_items(session, encoder=encoder, items=items)  # every text is embedded by now
-        generation = bump_catalog_generation(session)
-        changed = [item for item in items if session.is_modified(item)]
-        for item in changed:
-            item.change_seq = generation
+        changed = [item for item in items if session.is_modified(item)]  # the flush hook stamps them
     typer.echo(
         f"{len(items)} offers and requests have embeddings under {encoder.model_id}; "
         f"{len(changed)} got new suggestions or a new detected language"

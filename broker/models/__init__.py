@@ -3,7 +3,7 @@
 from broker.models.api_key import ApiKey, Role
 from broker.models.audit import AuditEvent
 from broker.models.base import Base
-from broker.models.catalog import CatalogState
+from broker.models.catalog import CatalogDeletion, CatalogState
 from broker.models.institution import Institution, InstitutionKind
 from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.models.match import Match, MatchReview, MatchStatus
@@ -14,6 +14,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "CatalogDeletion",
     "CatalogState",
     "Embedding",
     "Institution",

@@ -1,4 +1,7 @@
-"""A counter bumped by every write to offers or requests, so each worker knows when its index is stale."""
+"""The catalogue's change counter and its tombstones, so each worker knows what its index missed.
+
+``broker.ranking.catalog`` advances the counter from a flush hook: no write path calls it by hand.
+"""
 
 from __future__ import annotations
 
@@ -13,3 +16,15 @@ class CatalogState(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CatalogDeletion(Base):
+    """An offer, request or institution deleted at ``generation``; ``row_id`` None means "several,
+    ids unknown" (a bulk delete), so a worker re-reads the ids of that kind."""
+
+    __tablename__ = "catalog_deletions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    row_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    generation: Mapped[int] = mapped_column(Integer, index=True)

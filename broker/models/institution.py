@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from broker.models.base import Base, Tracked
@@ -40,3 +40,5 @@ class Institution(Searchable, Tracked, Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     website: Mapped[str | None] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
+    # The catalog generation of this row's last write (its country and languages feed the indexes).
+    change_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0", index=True)

@@ -1,9 +1,12 @@
 """The per-process match engine: the encoder, the lookup tables and in-memory indexes of the catalog.
 
-Each worker process keeps its own indexes and checks the database's catalog generation before
-every ranking; when another process (or this one) has written since, only the rows whose change
-counter moved are re-read. So indexes stay consistent with the database across workers without
-re-reading every offer per call.
+Each worker process keeps its own indexes. Before ranking it compares the database's catalogue
+generation (``broker.ranking.catalog``) with the one it last read and, when they differ, re-reads
+only what changed since: rows whose ``change_seq`` (or whose institution's) is newer, and the
+tombstones of deleted rows. Two locks keep this cheap and safe across threads: ``_catching_up``
+lets one thread at a time read the changes (and embed any text whose vector is not stored, so the
+model never runs under the index lock), and ``lock`` is held only while the changes are applied
+and while a ranking reads the arrays.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +42,8 @@ from broker.matching import (
     ranked_matches,
     score_pairs,
 )
-from broker.models import Institution, KnowledgeRequest, Offer, OfferStatus, RequestStatus
+from broker.models import CatalogDeletion, Institution, KnowledgeRequest, Offer, OfferStatus, RequestStatus
+from broker.ranking.catalog import catalog_generation
 from broker.ranking.codebook import (
     Codebook,
     DemandRow,
@@ -47,26 +53,38 @@ from broker.ranking.codebook import (
     get_codebook,
     offer_row,
 )
-from broker.ranking.embedding import Encoder
+from broker.ranking.embedding import Encoder, text_hash
 from broker.ranking.embedding import store as embeddings
 from broker.services.understanding import suggester_for
-from broker.services.writes import catalog_generation
 
 log = logging.getLogger(__name__)
 FETCH_CHUNK = 500
-Stamp = tuple[int, int]  # (row change_seq, institution version): either moving means re-encode
+QUERY_CACHE_SIZE = 4096
+Item = Offer | KnowledgeRequest
 
 
 @dataclass
 class RequestPool:
     """Open requests encoded as demand rows, for ranking requests against one offer."""
 
-    stamps: dict[int, Stamp] = field(default_factory=dict)
     rows: dict[int, tuple[DemandRow, NDArray[np.float32]]] = field(default_factory=dict)
+    seqs: dict[int, int] = field(default_factory=dict)  # request id -> change_seq when encoded
     arrays: DemandArrays | None = None
     ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     institution_ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     valid_until: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass
+class Changes:
+    """What a catch-up read: rows to (re-)encode, and ids to drop, per kind."""
+
+    offers: list[tuple[Offer, Institution, NDArray[np.float32]]] = field(default_factory=list)
+    requests: list[tuple[KnowledgeRequest, Institution, NDArray[np.float32]]] = field(default_factory=list)
+    gone_offers: set[int] = field(default_factory=set)
+    gone_requests: set[int] = field(default_factory=set)
+    live_offers: set[int] | None = None  # after a bulk delete: the ids still live
+    live_requests: set[int] | None = None
 
 
 def semantic_params(encoder: Encoder) -> FactorParams:
@@ -92,87 +110,126 @@ class MatchEngine:
         self.fit = fit or FitThresholds()
         self.book = codebook or get_codebook()
         self.lock = threading.RLock()
+        self._catching_up = threading.Lock()
         self.offers = OfferIndex(dim=encoder.dim, n_languages=self.book.n_languages)
-        self.offer_stamps: dict[int, Stamp] = {}
         self.offer_rows: dict[int, OfferRow] = {}
         self.requests = RequestPool()
         self.generation = -1
         self.suggester = suggester_for(encoder)
+        self._queries: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._queries_lock = threading.Lock()
+
+    # Synchronisation ------------------------------------------------------------------------------
 
     def sync(self, session: Session) -> None:
-        """Bring the indexes up to date with the database (cheap when nothing changed)."""
-        with self.lock:
-            generation = catalog_generation(session)
-            if generation == self.generation:
+        """Bring the indexes up to date with the database (one indexed read when nothing changed)."""
+        generation = catalog_generation(session)
+        if generation == self.generation:
+            return
+        with self._catching_up:
+            seen = self.generation
+            if generation == seen:  # another thread caught up meanwhile
                 return
             started = time.perf_counter()
-            changed_offers = self._sync_offers(session)
-            changed_requests = self._sync_requests(session)
-            self.generation = generation
+            changes = self._read_changes(session, seen)
+            with self.lock:
+                self._apply(changes)
+                self.generation = generation
             log.info(
-                "match index at generation %s: %s offers, %s open requests re-read in %.0f ms",
+                "match index at generation %s: %s offers and %s open requests re-read in %.0f ms",
                 generation,
-                changed_offers,
-                changed_requests,
+                len(changes.offers),
+                len(changes.requests),
                 1000 * (time.perf_counter() - started),
             )
 
-    def _live(
-        self, session: Session, model: type[Offer] | type[KnowledgeRequest], status: str
-    ) -> dict[int, Stamp]:
-        stmt = (
-            select(model.id, model.change_seq, Institution.version)
-            .join(Institution, Institution.id == model.institution_id)
-            .where(model.status == status)
+    def _read_changes(self, session: Session, seen: int) -> Changes:
+        changes = Changes()
+        for kind, row_id in session.execute(
+            select(CatalogDeletion.kind, CatalogDeletion.row_id).where(CatalogDeletion.generation > seen)
+        ):
+            gone = changes.gone_offers if kind == "offer" else changes.gone_requests
+            if row_id is not None:
+                gone.add(row_id)
+            elif kind == "offer":
+                changes.live_offers = self._live_ids(session, Offer, OfferStatus.published.value)
+            elif kind == "request":
+                changes.live_requests = self._live_ids(session, KnowledgeRequest, RequestStatus.open.value)
+        offers = self._changed_rows(session, Offer, OfferStatus.published.value, seen, changes.gone_offers)
+        requests = self._changed_rows(
+            session, KnowledgeRequest, RequestStatus.open.value, seen, changes.gone_requests
         )
-        return {row_id: (seq, version) for row_id, seq, version in session.execute(stmt)}
+        vectors = self._vectors(session, [item for item, _ in offers + requests])
+        n = len(offers)
+        changes.offers = [(cast(Offer, o), i, v) for (o, i), v in zip(offers, vectors[:n], strict=True)]
+        changes.requests = [
+            (cast(KnowledgeRequest, r), i, v) for (r, i), v in zip(requests, vectors[n:], strict=True)
+        ]
+        return changes
+
+    def _live_ids(self, session: Session, model: type[Item], status: str) -> set[int]:
+        return set(session.scalars(select(model.id).where(model.status == status)))
 
     def _changed_rows(
-        self, session: Session, model: type[Offer] | type[KnowledgeRequest], ids: Sequence[int]
-    ) -> list[tuple[Offer | KnowledgeRequest, Institution]]:
-        rows: list[tuple[Offer | KnowledgeRequest, Institution]] = []
+        self, session: Session, model: type[Item], status: str, seen: int, gone: set[int]
+    ) -> list[tuple[Item, Institution]]:
+        """Rows written after ``seen`` (or whose institution was): live ones to encode, others to drop."""
+        if seen < 0:  # first read: every live row
+            ids = list(self._live_ids(session, model, status))
+        else:
+            own = select(model.id).where(model.change_seq > seen)
+            via = (
+                select(model.id)
+                .join(Institution, Institution.id == model.institution_id)
+                .where(Institution.change_seq > seen)
+            )
+            ids = sorted(set(session.scalars(own)) | set(session.scalars(via)))
+        rows: list[tuple[Item, Institution]] = []
         for start in range(0, len(ids), FETCH_CHUNK):
             stmt = (
                 select(model, Institution)
                 .join(Institution, Institution.id == model.institution_id)
                 .where(model.id.in_(ids[start : start + FETCH_CHUNK]))
             )
-            rows.extend((item, inst) for item, inst in session.execute(stmt))  # type: ignore[misc]
+            for found, institution in session.execute(stmt):
+                item = cast(Item, found)
+                if item.status == status:
+                    rows.append((item, institution))
+                else:
+                    gone.add(item.id)
         return rows
 
-    def _sync_offers(self, session: Session) -> int:
-        live = self._live(session, Offer, OfferStatus.published.value)
-        for gone in set(self.offer_stamps) - set(live):
-            self.offers.remove(gone)
-            del self.offer_stamps[gone], self.offer_rows[gone]
-        changed = sorted(i for i, stamp in live.items() if self.offer_stamps.get(i) != stamp)
-        rows = self._changed_rows(session, Offer, changed)
-        vectors = embeddings.embed_items(session, encoder=self.encoder, items=[item for item, _ in rows])
-        for (offer, institution), vector in zip(rows, vectors, strict=True):
-            assert isinstance(offer, Offer)
-            encoded = offer_row(self.book, offer, institution, vector)
-            self.offers.upsert(encoded.record)
-            self.offer_rows[offer.id] = encoded
-            self.offer_stamps[offer.id] = live[offer.id]
-        return len(rows)
+    def _vectors(self, session: Session, items: Sequence[Item]) -> list[NDArray[np.float32]]:
+        """Stored vectors; texts written before a model change are embedded here but not stored
+        (reading never writes: ``broker reindex`` stores them)."""
+        texts = [embeddings.item_text(item) for item in items]
+        return embeddings.ensure_vectors(session, encoder=self.encoder, texts=texts, store=False)
 
-    def _sync_requests(self, session: Session) -> int:
+    def _apply(self, changes: Changes) -> None:
+        index = self.offers
+        gone = set(changes.gone_offers)
+        if changes.live_offers is not None:
+            gone |= set(self.offer_rows) - changes.live_offers
+        for offer_id in gone:
+            if offer_id in index:
+                index.remove(offer_id)
+            self.offer_rows.pop(offer_id, None)
+        for offer, institution, vector in changes.offers:
+            encoded = offer_row(self.book, offer, institution, vector)
+            index.upsert(encoded.record)
+            self.offer_rows[offer.id] = encoded
         pool = self.requests
-        live = self._live(session, KnowledgeRequest, RequestStatus.open.value)
-        gone = set(pool.stamps) - set(live)
-        changed = sorted(i for i, stamp in live.items() if pool.stamps.get(i) != stamp)
-        if not gone and not changed:
-            return 0
-        for request_id in gone:
-            del pool.stamps[request_id], pool.rows[request_id]
-        rows = self._changed_rows(session, KnowledgeRequest, changed)
-        vectors = embeddings.embed_items(session, encoder=self.encoder, items=[item for item, _ in rows])
-        for (request, institution), vector in zip(rows, vectors, strict=True):
-            assert isinstance(request, KnowledgeRequest)
+        gone = set(changes.gone_requests)
+        if changes.live_requests is not None:
+            gone |= set(pool.rows) - changes.live_requests
+        dropped = [request_id for request_id in gone if pool.rows.pop(request_id, None) is not None]
+        for request_id in dropped:
+            pool.seqs.pop(request_id, None)
+        for request, institution, vector in changes.requests:
             pool.rows[request.id] = (demand_row(self.book, request, institution), vector)
-            pool.stamps[request.id] = live[request.id]
-        self._rebuild_demand()
-        return len(rows)
+            pool.seqs[request.id] = request.change_seq
+        if dropped or changes.requests:
+            self._rebuild_demand()
 
     def _rebuild_demand(self) -> None:
         pool = self.requests
@@ -185,6 +242,37 @@ class MatchEngine:
         pool.ids = np.array([r.request_id for r in rows], dtype=np.int64)
         pool.institution_ids = np.array([r.institution_id for r in rows], dtype=np.int64)
         pool.valid_until = np.array([r.valid_until for r in rows], dtype=np.float64)
+
+    # Vectors --------------------------------------------------------------------------------------
+
+    def item_vector(self, session: Session, item: Item) -> NDArray[np.float32]:
+        """The vector of a stored offer or request: from the index when it holds this version of the
+        text, else from the stored embeddings (computed, not stored, if missing)."""
+        if isinstance(item, KnowledgeRequest):
+            with self.lock:
+                held = self.requests.rows.get(item.id)
+                if held is not None and self.requests.seqs.get(item.id) == item.change_seq:
+                    return held[1]
+        return self._vectors(session, [item])[0]
+
+    def query_vector(self, session: Session, text: str) -> NDArray[np.float32]:
+        """The vector of a text that is not stored (an explored request), cached by (text, model):
+        repeated texts are embedded once per process, and a text stored earlier is not re-embedded."""
+        key = text_hash(text, self.encoder.model_id)
+        with self._queries_lock:
+            cached = self._queries.get(key)
+            if cached is not None:
+                self._queries.move_to_end(key)
+                return cached
+        stored = embeddings.stored_vectors(session, model_id=self.encoder.model_id, hashes=[key])
+        vector = stored.get(key)
+        if vector is None:
+            vector = np.asarray(self.encoder.encode([text])[0], dtype=np.float32)  # no lock held
+        with self._queries_lock:
+            self._queries[key] = vector
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector
 
     # Ranking -------------------------------------------------------------------------------------
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from broker.db import begin_writing
 from broker.errors import Forbidden, InvalidInput
 from broker.matching import GOOD_FITS, Fit, Weights
 from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus, Role
 from broker.ranking.codebook import demand_row
 from broker.ranking.embedding import embedding_text
-from broker.ranking.embedding import store as embeddings
 from broker.ranking.engine import Explained, MatchEngine
 from broker.repositories import matches as repo
 from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList
@@ -21,6 +22,17 @@ from broker.services.principal import Principal
 from broker.services.understanding import stored_suggestions, suggester_for
 
 PER_INSTITUTION = 2
+# What a stored ranked match must equal for a fresh ranking to count as unchanged.
+STORED_FIELDS = (
+    "profile",
+    "score",
+    "rank",
+    "components",
+    "contributions",
+    "estimated_cost_usd",
+    "reasons",
+    "fit",
+)
 
 
 def matches_for_request(
@@ -33,37 +45,52 @@ def matches_for_request(
     profile: str | None,
     per_institution: int = PER_INSTITUTION,
 ) -> RankedList:
-    """Rank published offers for a stored request and store them as proposed matches.
+    """Rank published offers for a stored request and keep them as proposed matches.
 
-    Recomputing refreshes scores, ranks and reasons; statuses and review history stay as they are.
-    A request that is no longer open shows its stored matches as they were last computed.
+    The ranked list is stored only when it differs from the stored one (new scores, ranks, reasons
+    or fits after a change to the request, the catalogue or the profile), so reading an unchanged
+    list writes nothing. Statuses and review history are never touched. A request that is no longer
+    open shows its stored matches as they were last computed.
     """
     request = knowledge.get_item(session, KnowledgeRequest, principal=principal, item_id=request_id)
     _require_own_or_reviewer(principal, request.institution_id)
     chosen = profiles.get_profile(session, name=profile)
     if request.status != RequestStatus.open.value:
-        stored = repo.matches_for_request(session, principal=principal, request_id=request.id, limit=limit)
-        return ranked_list([_stored_item(m) for m in stored], engine, chosen.name, recomputed=False)
+        kept = repo.matches_for_request(session, principal=principal, request_id=request.id, limit=limit)
+        return ranked_list([_stored_item(m) for m in kept], engine, chosen.name, recomputed=False)
     engine.sync(session)
     institution = session.get_one(Institution, request.institution_id)
-    vector = embeddings.embed_items(session, encoder=engine.encoder, items=[request])[0]
     ranked = engine.rank_offers(
         demand_row(engine.book, request, institution),
-        vector,
+        engine.item_vector(session, request),
         weights=Weights.from_mapping(chosen.weights),
         limit=limit,
         per_institution=per_institution,
         now=time.time(),
     )
-    repo.upsert_ranked(session, request_id=request.id, rows=[_row(e, chosen.name) for e in ranked])
-    repo.unrank_others(session, request_id=request.id, keep_offer_ids=[e.match.id for e in ranked])
-    stored = repo.matches_for_request(session, principal=principal, request_id=request.id, limit=limit)
-    by_offer = {m.offer_id: m for m in stored}
+    rows = [_row(e, chosen.name) for e in ranked]
+    stored = repo.ranked_for_request(session, request_id=request.id)
+    if not _same_list(stored, rows):
+        begin_writing(session)
+        repo.upsert_ranked(session, request_id=request.id, rows=rows)
+        repo.unrank_others(session, request_id=request.id, keep_offer_ids=[e.match.id for e in ranked])
+        stored = repo.ranked_for_request(session, request_id=request.id)
     items = [
-        _item(engine, e, request_id=request.id, offer_id=e.match.id, stored=by_offer.get(e.match.id))
+        _item(engine, e, request_id=request.id, offer_id=e.match.id, stored=stored.get(e.match.id))
         for e in ranked
     ]
     return ranked_list(items, engine, chosen.name, recomputed=True)
+
+
+def _same_list(stored: dict[int, Match], rows: list[dict[str, Any]]) -> bool:
+    """Whether the stored ranked matches are exactly this list (same offers, ranks, values, reasons)."""
+    if len(stored) != len(rows):
+        return False
+    for row in rows:
+        match = stored.get(int(row["offer_id"]))
+        if match is None or any(getattr(match, name) != row[name] for name in STORED_FIELDS):
+            return False
+    return True
 
 
 def requests_for_offer(
@@ -82,11 +109,10 @@ def requests_for_offer(
     chosen = profiles.get_profile(session, name=profile)
     engine.sync(session)
     institution = session.get_one(Institution, offer.institution_id)
-    vector = embeddings.embed_items(session, encoder=engine.encoder, items=[offer])[0]
     ranked = engine.rank_requests(
         offer,
         institution,
-        vector,
+        engine.item_vector(session, offer),
         weights=Weights.from_mapping(chosen.weights),
         limit=limit,
         per_institution=per_institution,
@@ -120,8 +146,7 @@ def explore(
         raise InvalidInput([{"loc": ["body", "institution_id"], "msg": msg, "type": "value_error"}])
     chosen = profiles.get_profile(session, name=profile)
     engine.sync(session)
-    text = embedding_text(data.title, data.description)
-    vector = engine.encoder.encode([text])[0]
+    vector = engine.query_vector(session, embedding_text(data.title, data.description))
     if data.text_language is None and (found := detect_language(f"{data.title}\n{data.description}")):
         data = data.model_copy(update={"text_language": found[0]})
     suggester = suggester_for(engine.encoder)

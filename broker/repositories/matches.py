@@ -90,6 +90,16 @@ def matches_for_request(
     return list(session.scalars(stmt).unique())
 
 
+def ranked_for_request(session: Session, *, request_id: int) -> dict[int, Match]:
+    """The request's ranked matches (rank set) by offer id, fresh from the database."""
+    stmt = (
+        select(Match)
+        .where(Match.request_id == request_id, Match.rank.is_not(None))
+        .execution_options(populate_existing=True)
+    )
+    return {m.offer_id: m for m in session.scalars(stmt).unique()}
+
+
 def existing_for_offer(session: Session, *, offer_id: int, request_ids: Sequence[int]) -> dict[int, Match]:
     stmt = select(Match).where(Match.offer_id == offer_id, Match.request_id.in_(request_ids))
     return {m.request_id: m for m in session.scalars(stmt).unique()}

@@ -12,7 +12,6 @@ from broker.schemas.institution import InstitutionCreate, InstitutionUpdate
 from broker.services.principal import Principal
 from broker.services.writes import (
     apply_changes,
-    bump_catalog_generation,
     check_version,
     flush,
     new_external_id,
@@ -62,7 +61,6 @@ def update_institution(
         )
     check_version(institution, data.version, what=f"institution {institution_id}")
     apply_changes(institution, changes, nullable=NULLABLE)
-    bump_catalog_generation(session)  # its languages and country feed the match indexes
     flush(session, what=f"institution {institution_id}")
     return institution
 

@@ -17,7 +17,6 @@ from broker.services.principal import Principal
 from broker.services.understanding import understand_items
 from broker.services.writes import (
     apply_changes,
-    bump_catalog_generation,
     check_version,
     flush,
     new_external_id,
@@ -46,7 +45,6 @@ def create_item(
 ) -> Item:
     institution = _owning_institution(session, principal, data.institution_id)
     item = build_item(model, data, institution)
-    item.change_seq = bump_catalog_generation(session)
     understand_items(session, encoder=encoder, items=[item])
     session.add(item)
     flush(session, what=LABEL[model])
@@ -119,7 +117,6 @@ def update_item(
                 }
             ]
         )
-    item.change_seq = bump_catalog_generation(session)
     understand_items(session, encoder=encoder, items=[item])  # embedding: a no-op for unchanged text
     flush(session, what=what)
     return item
@@ -135,7 +132,6 @@ def delete_item(session: Session, model: type[Item], *, principal: Principal, it
         raise Conflict(
             f"{LABEL[model]} {item_id} has reviewed matches; {status} instead so the reviews are kept"
         )
-    bump_catalog_generation(session)
     session.delete(item)
     flush(session, what=f"{LABEL[model]} {item_id}")
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from broker.errors import Conflict, InvalidInput, StaleVersion
-from broker.models import CatalogState
-
-CATALOG = "catalog"
 
 
 def new_external_id(kind: str) -> str:
@@ -50,22 +46,3 @@ def flush(session: Session, *, what: str) -> None:
         if "foreign key" in message:
             raise Conflict(f"{what} is still referenced by other records") from None
         raise
-
-
-def bump_catalog_generation(session: Session) -> int:
-    """Advance the catalog counter in this transaction; in-memory match indexes watch it."""
-    result = session.execute(
-        update(CatalogState)
-        .where(CatalogState.name == CATALOG)
-        .values(generation=CatalogState.generation + 1)
-        .returning(CatalogState.generation)
-    ).scalar()
-    if result is None:
-        session.add(CatalogState(name=CATALOG, generation=1))
-        session.flush()
-        return 1
-    return int(result)
-
-
-def catalog_generation(session: Session) -> int:
-    return session.scalar(select(CatalogState.generation).where(CatalogState.name == CATALOG)) or 0

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from broker.api.deps import CurrentPrincipal, EngineDep, RowId, SessionDep, WriteIntent
+from broker.api.deps import CurrentPrincipal, EngineDep, RowId, SessionDep
 from broker.api.responses import errors
 from broker.ranking import service
 from broker.schemas.ranking import ExploreRequest, RankedList
@@ -19,7 +19,6 @@ PerInstitution = Annotated[int, Query(ge=1, le=100, description="At most this ma
 
 @router.get("/requests/{request_id}/matches", responses=errors(403, 404))
 def matches_for_request(
-    _: WriteIntent,
     request_id: RowId,
     session: SessionDep,
     principal: CurrentPrincipal,

@@ -51,8 +51,9 @@ def ensure_vectors(
     texts: Sequence[str],
     batch_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
+    store: bool = True,
 ) -> list[Vector]:
-    """Embeddings for ``texts``, computing and storing only those not stored yet.
+    """Embeddings for ``texts``, computing (and storing) only those not stored yet.
 
     Args:
         session: Database session (its transaction receives the new rows).
@@ -60,6 +61,7 @@ def ensure_vectors(
         texts: Texts to embed.
         batch_size: How many texts the encoder gets at once.
         progress: Called with (texts embedded so far, texts to embed) after each batch.
+        store: Insert the vectors it computes (False: a read that must not write).
 
     Returns:
         One float32 vector of shape (dim,) per text, in order.
@@ -70,7 +72,8 @@ def ensure_vectors(
     seeded = seed_vectors(encoder.model_id)
     shipped = {h: seeded[h] for h, _ in missing if h in seeded}
     if shipped:  # shipped with the repository for this model: store them, embed nothing
-        _insert_ignoring_duplicates(session, [_row(encoder.model_id, h, v) for h, v in shipped.items()])
+        if store:
+            _insert_ignoring_duplicates(session, [_row(encoder.model_id, h, v) for h, v in shipped.items()])
         vectors.update(shipped)
         missing = [(h, t) for h, t in missing if h not in shipped]
     for start in range(0, len(missing), batch_size):
@@ -79,7 +82,8 @@ def ensure_vectors(
         rows = [
             _row(encoder.model_id, digest, vector) for (digest, _), vector in zip(batch, encoded, strict=True)
         ]
-        _insert_ignoring_duplicates(session, rows)
+        if store:
+            _insert_ignoring_duplicates(session, rows)
         for (digest, _), vector in zip(batch, encoded, strict=True):
             vectors[digest] = np.asarray(vector, dtype=np.float32)
         if progress:

@@ -17,7 +17,6 @@ from broker.services import gaps
 from broker.services.bulk.formats import KINDS, Format, RawRecord, parse
 from broker.services.bulk.imports import Progress, import_records
 from broker.services.principal import Principal
-from broker.services.writes import bump_catalog_generation
 
 DEMO_DIR = REPO_ROOT / "data" / "demo"
 
@@ -72,4 +71,3 @@ def remove_demo(session: Session) -> None:
             Institution.external_id.in_(ids["institutions"]), Institution.id.not_in(in_use)
         )
     )
-    bump_catalog_generation(session)

@@ -24,7 +24,7 @@ from broker.services.bulk.formats import RawRecord
 from broker.services.knowledge import build_item, item_values
 from broker.services.principal import Principal
 from broker.services.understanding import understand_items
-from broker.services.writes import bump_catalog_generation, flush
+from broker.services.writes import flush
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "institutions": InstitutionCreate,
@@ -167,7 +167,6 @@ def _apply_institutions(session: Session, rows: list[_Valid], report: ImportRepo
         else:
             report.count("unchanged", "institutions")
     if rows:
-        bump_catalog_generation(session)
         flush(session, what="import")
     return {key: inst for key, inst in existing.items() if key is not None}
 
@@ -192,7 +191,6 @@ def _apply_items(
         current = existing.get(row.data.external_id) if row.data.external_id else None
         if current is None:
             item = build_item(model, row.data, institution)
-            item.change_seq = bump_catalog_generation(session)
             session.add(item)
             report.count("created", kind)
         else:
@@ -200,7 +198,6 @@ def _apply_items(
             if not _update(current, values):
                 report.count("unchanged", kind)
                 continue
-            current.change_seq = bump_catalog_generation(session)
             item = current
             report.count("updated", kind)
         written.append(item)

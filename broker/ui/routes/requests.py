@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from broker.api.deps import EngineDep, RowId, SessionDep, WriteIntent
+from broker.api.deps import EngineDep, RowId, SessionDep
 from broker.models import MatchStatus, RequestStatus
 from broker.reference import get_reference
 from broker.schemas.match import ReviewCreate
@@ -70,7 +70,6 @@ def list_requests(
 
 @router.get("/requests/{request_id}")
 def request_page(
-    _: WriteIntent,
     request: Request,
     request_id: RowId,
     session: SessionDep,
