@@ -19,7 +19,7 @@ from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList
 from broker.services import knowledge, profiles
 from broker.services.language import detect_language
 from broker.services.principal import Principal
-from broker.services.understanding import stored_suggestions, suggester_for
+from broker.services.understanding import stored_suggestions
 
 PER_INSTITUTION = 2
 # What a stored ranked match must equal for a fresh ranking to count as unchanged.
@@ -149,9 +149,8 @@ def explore(
     vector = engine.query_vector(session, embedding_text(data.title, data.description))
     if data.text_language is None and (found := detect_language(f"{data.title}\n{data.description}")):
         data = data.model_copy(update={"text_language": found[0]})
-    suggester = suggester_for(engine.encoder)
-    suggester.prepare(session)
-    suggested = stored_suggestions(suggester.suggest(vector), model_id=engine.encoder.model_id)
+    engine.suggester.prepare(session)
+    suggested = stored_suggestions(engine.suggester.suggest(vector), model_id=engine.encoder.model_id)
     row = demand_row(engine.book, data, institution, suggested)
     ranked = engine.rank_offers(
         row,
