@@ -7,12 +7,13 @@ import logging
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from broker.config import Settings, get_settings
 from broker.errors import Forbidden, TooManyRequests
+from broker.i18n import negotiate_locale
 from broker.schemas.common import MAX_ID
 from broker.services import audit, keys
 from broker.services.engine import MatchEngine
@@ -77,6 +78,18 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # Every ``{..._id}`` in a path: bounded like the columns it is looked up in.
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def response_locale(request: Request, response: Response) -> str:
+    """The language of a response's sentences (match reasons): the best match of Accept-Language
+    among en, es, fr and pt (default en), announced in Content-Language. Errors stay English."""
+    locale = negotiate_locale(request.headers.get("accept-language"))
+    response.headers["content-language"] = locale
+    response.headers.append("vary", "Accept-Language")
+    return locale
+
+
+LocaleDep = Annotated[str, Depends(response_locale)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kb_...`")
 

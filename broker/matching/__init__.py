@@ -23,7 +23,15 @@ from broker.matching.arrays import (
     pad_codes,
 )
 from broker.matching.choice import ModalityChoice, choose_modality, offered_slots
-from broker.matching.cost import CostParams, airfare_usd, cost_fit, estimate_exchange_cost, pair_distance_km
+from broker.matching.cost import (
+    CostParams,
+    CostParts,
+    airfare_usd,
+    cost_fit,
+    estimate_exchange_cost,
+    exchange_cost_parts,
+    pair_distance_km,
+)
 from broker.matching.encoder import (
     DEFAULT_MODEL_ID,
     Encoder,
@@ -31,7 +39,16 @@ from broker.matching.encoder import (
     SentenceTransformerEncoder,
     default_model_path,
 )
-from broker.matching.explain import MatchEvidence, NameTables, explain_match, match_evidence
+from broker.matching.explain import (
+    CodeTables,
+    CostBreakdown,
+    MatchEvidence,
+    Reason,
+    cost_breakdown,
+    explain_match,
+    match_evidence,
+    modality_reason,
+)
 from broker.matching.factors import (
     FactorParams,
     cosine_similarity,
@@ -51,6 +68,13 @@ from broker.matching.tables import CountryTables, MatchTables, ModalityTables, S
 from broker.matching.text import embedding_text, text_hash
 
 __all__ = [
+    "CodeTables",
+    "CostBreakdown",
+    "CostParts",
+    "Reason",
+    "cost_breakdown",
+    "exchange_cost_parts",
+    "modality_reason",
     "ALL_MODALITIES",
     "DEFAULT_MODEL_ID",
     "FACTORS",
@@ -68,7 +92,6 @@ __all__ = [
     "MatchTables",
     "ModalityChoice",
     "ModalityTables",
-    "NameTables",
     "OfferIndex",
     "OfferRecord",
     "RankedMatch",
