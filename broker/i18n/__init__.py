@@ -6,7 +6,7 @@ and languages are named with Babel's CLDR data; sector names stay English (the D
 ``data/reference`` are English only); modality and income-level names are in the catalogues.
 """
 
-from broker.i18n.formatting import format_day, format_money, format_moment, format_number, planning_usd
+from broker.i18n.formatting import format_day, format_moment, format_money, format_number, planning_usd
 from broker.i18n.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES, negotiate_locale, translations
 from broker.i18n.reasons import REASON_CODES, RenderedReason, render_reason, render_reasons, stored_reasons
 
@@ -16,8 +16,8 @@ __all__ = [
     "SUPPORTED_LOCALES",
     "RenderedReason",
     "format_day",
-    "format_money",
     "format_moment",
+    "format_money",
     "format_number",
     "negotiate_locale",
     "planning_usd",

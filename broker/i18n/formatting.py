@@ -47,7 +47,9 @@ def format_money(amount: float | None, locale: str, *, estimate: bool = False) -
     if amount is None:
         return "—"
     value = planning_usd(amount) if estimate else round(amount)
-    text = format_currency(value, "USD", format=_whole_currency_pattern(locale), locale=locale, currency_digits=False)
+    text = format_currency(
+        value, "USD", format=_whole_currency_pattern(locale), locale=locale, currency_digits=False
+    )
     return translations(locale).gettext("about %(amount)s") % {"amount": text} if estimate else text
 
 

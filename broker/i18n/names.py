@@ -17,7 +17,7 @@ from broker.i18n.locales import DEFAULT_LOCALE, translations
 from broker.reference import get_reference
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Mark a string for extraction into the catalogues; it is translated where it is shown."""
     return message
 

@@ -150,7 +150,9 @@ def reason_from_json(value: object) -> Reason:
     return Reason(LEGACY_CODE, {"text": str(value)})
 
 
-def stored_reasons(detail: Sequence[object] | None, texts: Sequence[str], locale: str) -> list[RenderedReason]:
+def stored_reasons(
+    detail: Sequence[object] | None, texts: Sequence[str], locale: str
+) -> list[RenderedReason]:
     """A stored match's reasons in ``locale``: from their structured form when the row has one,
     else the English sentences the row was stored with.
 

@@ -205,7 +205,10 @@ def exchange_cost_parts(
     travel = np.where(has_stated, moving_participants, travellers) * per_traveller
     shape = np.broadcast_shapes(fixed.shape, per_people.shape, travel.shape, interpretation.shape)
     return CostParts(
-        *(np.broadcast_to(np.asarray(a, dtype=np.float64), shape).copy() for a in (fixed, per_people, travel, interpretation))
+        *(
+            np.broadcast_to(np.asarray(a, dtype=np.float64), shape).copy()
+            for a in (fixed, per_people, travel, interpretation)
+        )
     )
 
 

@@ -12,7 +12,7 @@ from these outside the core (``broker.i18n``), so a stored reason can be shown i
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -212,7 +212,9 @@ def match_evidence(
     replaced_cost = None
     if replaced is not None and modality not in preferred:
         params = cost_params or CostParams()
-        distance = pair_distance_km(demand.country[d : d + 1], supply.country[s : s + 1], tables.countries, params)
+        distance = pair_distance_km(
+            demand.country[d : d + 1], supply.country[s : s + 1], tables.countries, params
+        )
         replaced_cost = float(
             estimate_exchange_cost(
                 np.array([replaced]),
@@ -249,8 +251,6 @@ def match_evidence(
     )
 
 
-
-
 @dataclass(frozen=True)
 class Reason:
     """One reason for a match: a stable machine-readable code and its parameters.
@@ -262,7 +262,7 @@ class Reason:
     """
 
     code: str
-    params: dict[str, ReasonParam]
+    params: Mapping[str, ReasonParam]
 
     def as_json(self) -> dict[str, object]:
         """The form stored with a match and returned by the API."""
@@ -296,7 +296,9 @@ def _region_reasons(e: MatchEvidence, codes: CodeTables) -> list[Reason]:
         reasons = [Reason("region.same_region", {"region": codes.regions[e.shared_area]})]
     else:
         countries = {"supply_country": codes.countries[e.supply_country]}
-        reasons = [Reason("region.different", countries | {"demand_country": codes.countries[e.demand_country]})]
+        reasons = [
+            Reason("region.different", countries | {"demand_country": codes.countries[e.demand_country]})
+        ]
     if e.income_gap == 0:
         reasons.append(Reason("income.same", {"income": codes.income_levels[e.demand_income]}))
     elif e.income_gap == 1:
@@ -401,7 +403,9 @@ def _pair_cost(
     tables: MatchTables,
     params: CostParams,
 ) -> tuple[float, float, float, float]:
-    distance = pair_distance_km(demand.country[d : d + 1], supply.country[s : s + 1], tables.countries, params)
+    distance = pair_distance_km(
+        demand.country[d : d + 1], supply.country[s : s + 1], tables.countries, params
+    )
     shared = bool((demand.languages[d] & supply.languages[s]).any())
     parts = exchange_cost_parts(
         np.array([modality]),

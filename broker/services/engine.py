@@ -278,7 +278,7 @@ class MatchEngine:
             reasons[1:1] = inferred  # right after the semantic fit, before the sector reason
         if match.gate < 1.0:
             weak = {"relevance": round(match.relevance, 4), "share": round(match.gate, 4)}
-            reasons.append(Reason("relevance.weak", dict(weak)))
+            reasons.append(Reason("relevance.weak", weak))
         return Explained(match, reasons, fit)
 
     def _inferred_reasons(self, row: DemandRow, offer: OfferRow | None) -> list[Reason]:

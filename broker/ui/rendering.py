@@ -27,10 +27,9 @@ from jinja2 import StrictUndefined
 from broker.errors import BrokerError, Unauthorized
 from broker.i18n import (
     DEFAULT_LOCALE,
-    SUPPORTED_LOCALES,
     format_day,
-    format_money,
     format_moment,
+    format_money,
     format_number,
     negotiate_locale,
     render_reason,

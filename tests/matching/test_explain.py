@@ -178,7 +178,12 @@ def test_cost_breakdown_parts_sum_to_the_estimate_used_in_scoring(
         languages=[0],
     )
     supply = offers(
-        {"country": country, "languages": languages, "modalities": chosen, "cost_usd": None if np.isnan(stated) else stated},
+        {
+            "country": country,
+            "languages": languages,
+            "modalities": chosen,
+            "cost_usd": None if np.isnan(stated) else stated,
+        },
         {"country": (country + 3) % 7, "modalities": [VIDEO, STUDY_TOUR]},
     )
     scored = score_pairs(demand, supply, TABLES)

@@ -69,7 +69,9 @@ def test_decision_posted_from_the_page_is_stored_and_seen_by_the_json_api(
     history = client.get(response.headers["location"]).text
     assert "Good fit; call FNDE" in history and "test staff" in history
     # the English medium date and short time (see broker.i18n.format_moment)
-    assert re.search(r"<time datetime=\"[^\"]+\">[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M UTC</time>", history)
+    assert re.search(
+        r"<time datetime=\"[^\"]+\">[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M UTC</time>", history
+    )
 
 
 def test_decision_without_or_with_a_wrong_csrf_token_is_refused_and_nothing_stored(
