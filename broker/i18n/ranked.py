@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from broker.i18n.locales import DEFAULT_LOCALE
+from broker.i18n.locales import DEFAULT_LOCALE, translations
+from broker.i18n.names import N_
 from broker.i18n.reasons import render_reason
 from broker.matching import Reason
 from broker.schemas.ranking import RankedItem, RankedList, ReasonDetail
+
+# The fixed summaries of a list without a good match (``broker.services.matching.ranked_list``;
+# tests/i18n/test_ranked.py checks they are still the ones it writes). Summaries with counts
+# ("3 good matches (1 strong)") stay English.
+SUMMARIES = (
+    N_("No good match: the closest offers are on other topics or impractical (all weak fits)"),
+    N_("No good match: no candidate passed the filters"),
+)
+
+
+def localize_summary(summary: str, locale: str) -> str:
+    """A list's summary in ``locale`` when it is one of ``SUMMARIES``, else unchanged."""
+    return translations(locale).gettext(summary) if summary in SUMMARIES else summary
 
 
 def localize_item(item: RankedItem, locale: str) -> RankedItem:
@@ -27,8 +41,10 @@ def localize_ranked(ranked: RankedList, locale: str) -> RankedList:
         locale: One of ``SUPPORTED_LOCALES``.
 
     Returns:
-        A copy with translated reasons; codes, parameters and everything else unchanged.
+        A copy with translated reasons (and summary, see ``SUMMARIES``); codes, parameters and
+        everything else unchanged.
     """
     if locale == DEFAULT_LOCALE:
         return ranked
-    return ranked.model_copy(update={"items": [localize_item(i, locale) for i in ranked.items]})
+    items = [localize_item(i, locale) for i in ranked.items]
+    return ranked.model_copy(update={"items": items, "summary": localize_summary(ranked.summary, locale)})

@@ -44,6 +44,7 @@ from broker.i18n.names import (
     region_name,
     sector_name,
 )
+from broker.i18n.ranked import localize_summary
 from broker.matching import Reason
 
 HERE = Path(__file__).parent
@@ -169,6 +170,10 @@ def _day(day: date | None) -> str:
     return format_day(day, _locale.get())
 
 
+def _summary(text: str) -> str:
+    return localize_summary(text, _locale.get())
+
+
 def _reasons(item: Any) -> list[str]:
     """A ranked item's reasons in the page's locale (its English sentences if it has no codes)."""
     detail = getattr(item, "reasons_detail", None)
@@ -198,6 +203,7 @@ templates.env.filters.update(
     when=_when,
     day=_day,
     reasons=_reasons,
+    summary=_summary,
 )
 
 

@@ -66,6 +66,14 @@ def test_staff_see_ranked_matches_with_reasons_in_french(
     assert "Same sector" not in html and "Estimated cost" not in html
 
 
+def test_a_request_without_a_good_match_says_so_in_spanish(
+    client: TestClient, caller: CallerFactory, catalogue: dict[str, int]
+) -> None:
+    signed_in(client, caller("staff").key)
+    html = client.get(f"/ui/requests/{catalogue['lonely']}", headers={"Accept-Language": "es"}).text
+    assert '<p class="notice unmet">Ninguna buena coincidencia: ' in html
+
+
 def test_an_identity_fallback_installed_by_other_code_keeps_the_real_translations(
     client: TestClient,
 ) -> None:
