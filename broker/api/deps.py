@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request, Response
+from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -80,10 +80,16 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def response_locale(request: Request, response: Response) -> str:
+def response_locale(
+    response: Response,
+    accept_language: Annotated[
+        str | None,
+        Header(description="Language of the reasons: en, es, fr or pt (default en), e.g. 'fr-CA, fr;q=0.9'"),
+    ] = None,
+) -> str:
     """The language of a response's sentences (match reasons): the best match of Accept-Language
     among en, es, fr and pt (default en), announced in Content-Language. Errors stay English."""
-    locale = negotiate_locale(request.headers.get("accept-language"))
+    locale = negotiate_locale(accept_language)
     response.headers["content-language"] = locale
     response.headers.append("vary", "Accept-Language")
     return locale

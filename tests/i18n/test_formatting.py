@@ -76,3 +76,10 @@ def test_locale_negotiation(header: str | None, cookie: str | None, expected: st
 
 def test_accept_language_is_ordered_by_quality_then_position() -> None:
     assert parse_accept_language("a;q=0.5, b, c;q=0.9, d") == ["b", "d", "c", "a"]
+
+
+@given(st.text(max_size=300), st.one_of(st.none(), st.text(max_size=10)))
+def test_negotiation_never_fails_and_always_answers_a_supported_locale(
+    header: str, cookie: str | None
+) -> None:
+    assert negotiate_locale(header, cookie) in ("en", "es", "fr", "pt")
