@@ -7,13 +7,14 @@ import logging
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from broker.config import Settings, get_settings
 from broker.db import allow_write_upgrade
 from broker.errors import Forbidden, TooManyRequests
+from broker.i18n import negotiate_locale
 from broker.ranking.engine import MatchEngine
 from broker.schemas.common import MAX_ID
 from broker.services import audit, keys
@@ -80,6 +81,24 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # Every ``{..._id}`` in a path: bounded like the columns it is looked up in.
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def response_locale(
+    response: Response,
+    accept_language: Annotated[
+        str | None,
+        Header(description="Language of the reasons: en, es, fr or pt (default en), e.g. 'fr-CA, fr;q=0.9'"),
+    ] = None,
+) -> str:
+    """The language of a response's sentences (match reasons): the best match of Accept-Language
+    among en, es, fr and pt (default en), announced in Content-Language. Errors stay English."""
+    locale = negotiate_locale(accept_language)
+    response.headers["content-language"] = locale
+    response.headers.append("vary", "Accept-Language")
+    return locale
+
+
+LocaleDep = Annotated[str, Depends(response_locale)]
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kb_...`")
 

@@ -23,8 +23,25 @@ from broker.matching.arrays import (
     pad_codes,
 )
 from broker.matching.choice import ModalityChoice, choose_modality, offered_slots
-from broker.matching.cost import CostParams, airfare_usd, cost_fit, estimate_exchange_cost, pair_distance_km
-from broker.matching.explain import MatchEvidence, NameTables, explain_match, match_evidence
+from broker.matching.cost import (
+    CostParams,
+    CostParts,
+    airfare_usd,
+    cost_fit,
+    estimate_exchange_cost,
+    exchange_cost_parts,
+    pair_distance_km,
+)
+from broker.matching.explain import (
+    CodeTables,
+    CostBreakdown,
+    MatchEvidence,
+    Reason,
+    cost_breakdown,
+    explain_match,
+    match_evidence,
+    modality_reason,
+)
 from broker.matching.factors import (
     FactorParams,
     cosine_similarity,
@@ -47,7 +64,10 @@ __all__ = [
     "FACTORS",
     "GOOD_FITS",
     "N_MODALITIES",
+    "CodeTables",
+    "CostBreakdown",
     "CostParams",
+    "CostParts",
     "CountryTables",
     "DemandArrays",
     "FactorParams",
@@ -57,10 +77,10 @@ __all__ = [
     "MatchTables",
     "ModalityChoice",
     "ModalityTables",
-    "NameTables",
     "OfferIndex",
     "OfferRecord",
     "RankedMatch",
+    "Reason",
     "ScoredCandidates",
     "SearchResult",
     "SectorTables",
@@ -71,8 +91,10 @@ __all__ = [
     "build_supply",
     "choose_modality",
     "cosine_similarity",
+    "cost_breakdown",
     "cost_fit",
     "estimate_exchange_cost",
+    "exchange_cost_parts",
     "explain_match",
     "fit_labels",
     "fit_of",
@@ -81,6 +103,7 @@ __all__ = [
     "match_evidence",
     "modality_mask",
     "modality_masks",
+    "modality_reason",
     "offered_slots",
     "pad_codes",
     "pair_distance_km",

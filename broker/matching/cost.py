@@ -148,6 +148,70 @@ def estimate_exchange_cost(
     return np.asarray(np.where(np.isnan(stated), planned, with_stated) + interpretation, dtype=np.float64)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class CostParts:
+    """The parts of ``estimate_exchange_cost``, each broadcast-shaped float64 USD >= 0.
+
+    Attributes:
+        fixed_usd: The modality's fixed cost, or the offer's stated delivery cost when it states one.
+        participants_usd: Participants x per-participant cost (0 with a stated cost, which covers it).
+        travel_usd: Travellers x (airfare + daily cost x days); with a stated cost only the requesting
+            participants' own travel (the stated cost covers the offering side's experts).
+        interpretation_usd: Interpretation for the modality's days when no language is shared.
+    """
+
+    fixed_usd: FloatArray
+    participants_usd: FloatArray
+    travel_usd: FloatArray
+    interpretation_usd: FloatArray
+
+    @property
+    def total_usd(self) -> FloatArray:
+        """The sum of the parts: the estimate."""
+        total: FloatArray = self.fixed_usd + self.participants_usd + self.travel_usd + self.interpretation_usd
+        return total
+
+
+def exchange_cost_parts(
+    modality: NDArray[np.integer[Any]],
+    *,
+    participants: ArrayLike,
+    distance_km: ArrayLike,
+    shared_language: ArrayLike,
+    cost_usd: ArrayLike,
+    modalities: ModalityTables,
+    params: CostParams,
+) -> CostParts:
+    """The estimate of ``estimate_exchange_cost`` split into its parts (same arguments).
+
+    Returns:
+        The parts; ``total_usd`` equals ``estimate_exchange_cost`` of the same arguments.
+    """
+    m = modality
+    people = np.asarray(participants, dtype=np.float64)
+    people = np.where(np.isnan(people), modalities.typical_group_size[m], people)
+    stated = np.asarray(cost_usd, dtype=np.float64)
+    has_stated = ~np.isnan(stated)
+    code = modalities.travellers[m]
+    moving_participants = np.where(code == TRAVELLERS_PARTICIPANTS, people, 0.0)
+    travellers = np.where(code == TRAVELLERS_EXPERTS, modalities.experts[m], moving_participants)
+    days = modalities.typical_days[m]
+    per_traveller = airfare_usd(distance_km, params) + modalities.per_traveller_per_day_usd[m] * days
+    interpretation = np.where(
+        np.asarray(shared_language, dtype=bool), 0.0, modalities.interpretation_per_day_usd[m] * days
+    )
+    fixed = np.where(has_stated, np.nan_to_num(stated), modalities.fixed_usd[m])
+    per_people = np.where(has_stated, 0.0, people * modalities.per_participant_usd[m])
+    travel = np.where(has_stated, moving_participants, travellers) * per_traveller
+    shape = np.broadcast_shapes(fixed.shape, per_people.shape, travel.shape, interpretation.shape)
+    return CostParts(
+        *(
+            np.broadcast_to(np.asarray(a, dtype=np.float64), shape).copy()
+            for a in (fixed, per_people, travel, interpretation)
+        )
+    )
+
+
 def cost_fit(cost_usd: ArrayLike, budget_usd: ArrayLike, params: CostParams) -> FloatArray:
     """Cost factor: how affordable an estimated cost is.
 

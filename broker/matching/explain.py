@@ -1,15 +1,18 @@
-"""Short human-readable reasons for a ranked match.
+"""Reasons for a ranked match, as data: a stable code and parameters per reason.
 
 ``match_evidence`` extracts, for one scored pair, which sector pair matched at which level, how the
-countries relate, which modality was chosen and why, the shared languages and the cost (all as codes);
-``explain_match`` turns that evidence into sentences using the names the caller supplies in
-``NameTables`` (filled once from the reference lists).
+countries relate, which modality was chosen and why, the shared languages and the cost (all as
+indexes); ``explain_match`` turns that evidence into ``Reason`` values whose parameters are the
+reference codes the caller supplies in ``CodeTables`` (ISO country and language codes, DAC sector
+codes, M49 region codes, modality codes) and plain numbers. Sentences in a language are rendered
+from these outside the core (``broker.i18n``), so a stored reason can be shown in any locale.
+``cost_breakdown`` splits a pair's estimated cost into the parts of the cost model.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -17,8 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from broker.matching.arrays import N_MODALITIES, DemandArrays, SupplyArrays
+from broker.matching.cost import CostParams, estimate_exchange_cost, exchange_cost_parts, pair_distance_km
 from broker.matching.results import SEMANTIC, ScoredCandidates
 from broker.matching.tables import MatchTables
+
+ReasonParam = str | int | float | list[str]
 
 
 class SectorLevel(IntEnum):
@@ -66,6 +72,9 @@ class MatchEvidence:
         shared_languages: Language indexes both sides work in.
         estimated_cost_usd: Estimated exchange cost in USD.
         budget_usd: The request's budget in USD, or None.
+        replaced: A preferred modality the offer does offer but the choice passed over (because the
+            chosen one scores better on cost), the one most related to the chosen; None otherwise.
+        replaced_cost_usd: Estimated cost of the pair in ``replaced`` (USD), or None.
     """
 
     semantic: float
@@ -85,15 +94,18 @@ class MatchEvidence:
     shared_languages: tuple[int, ...]
     estimated_cost_usd: float
     budget_usd: float | None
+    replaced: int | None = None
+    replaced_cost_usd: float | None = None
 
 
 @dataclass(frozen=True)
-class NameTables:
-    """Display names by index, in the same code order as the matching arrays and tables.
+class CodeTables:
+    """Reference codes by index, in the same code order as the matching arrays and tables.
 
-    ``sectors`` are 5-digit sector names ("STD control including HIV/AIDS"), ``income_levels`` the
-    four World Bank levels ("Low" .. "High", " income" is appended), ``modalities`` the 14 names in
-    lower case ("study tour"); the other fields hold the names of their code lists.
+    ``sectors`` are 5-digit DAC codes ("12250"), ``categories`` and ``groups`` 3-digit ones,
+    ``countries`` ISO 3166-1 alpha-3 codes, ``regions``, ``subregions`` and ``intermediate_regions``
+    UN M49 codes ("014"), ``income_levels`` the four World Bank level codes ("low" .. "high"),
+    ``modalities`` the 14 modality codes ("study_tour") and ``languages`` ISO 639-1 codes.
     """
 
     sectors: Sequence[str]
@@ -156,7 +168,12 @@ def _bits(words: NDArray[np.uint64]) -> tuple[int, ...]:
 
 
 def match_evidence(
-    demand: DemandArrays, supply: SupplyArrays, scored: ScoredCandidates, position: int, tables: MatchTables
+    demand: DemandArrays,
+    supply: SupplyArrays,
+    scored: ScoredCandidates,
+    position: int,
+    tables: MatchTables,
+    cost_params: CostParams | None = None,
 ) -> MatchEvidence:
     """Collect the evidence of one scored pair.
 
@@ -166,6 +183,8 @@ def match_evidence(
         scored: Their scores.
         position: The pair's position in ``scored`` (a row of the longer side).
         tables: Lookup tables.
+        cost_params: The cost constants the scoring used (default ``CostParams()``), to price a
+            preferred modality the choice passed over.
 
     Returns:
         The pair's evidence.
@@ -187,6 +206,28 @@ def match_evidence(
         closest if modality not in preferred and closest is not None and credit[closest] > 0 else None
     )
     budget = float(demand.budget_usd[d])
+    offered = int(supply.modalities[s])
+    passed_over = [p for p in preferred if offered >> p & 1 and p != modality]
+    replaced = max(passed_over, key=lambda p: (credit[p], -p), default=None) if passed_over else None
+    replaced_cost = None
+    if replaced is not None and modality not in preferred:
+        params = cost_params or CostParams()
+        distance = pair_distance_km(
+            demand.country[d : d + 1], supply.country[s : s + 1], tables.countries, params
+        )
+        replaced_cost = float(
+            estimate_exchange_cost(
+                np.array([replaced]),
+                participants=demand.participants[d : d + 1],
+                distance_km=distance,
+                shared_language=bool((demand.languages[d] & supply.languages[s]).any()),
+                cost_usd=supply.cost_usd[s : s + 1],
+                modalities=tables.modalities,
+                params=params,
+            )[0]
+        )
+    else:
+        replaced = None
     return MatchEvidence(
         semantic=float(scored.components[SEMANTIC, position]),
         sector_level=level,
@@ -205,88 +246,219 @@ def match_evidence(
         shared_languages=_bits(demand.languages[d] & supply.languages[s]),
         estimated_cost_usd=float(scored.estimated_cost_usd[position]),
         budget_usd=None if math.isnan(budget) else budget,
+        replaced=replaced,
+        replaced_cost_usd=replaced_cost,
     )
 
 
-def _usd(amount: float) -> str:
-    return f"USD {round(amount, -2 if amount >= 1_000 else -1):,.0f}"
+@dataclass(frozen=True)
+class Reason:
+    """One reason for a match: a stable machine-readable code and its parameters.
+
+    Attributes:
+        code: Dotted code, e.g. "sector.same_code", "language.shared", "modality.substituted".
+        params: Reference codes (str or list of str) and numbers the sentence is built from, e.g.
+            {"sector": "12250"} or {"cost_usd": 17885.0, "budget_usd": 25000.0}; JSON-serialisable.
+    """
+
+    code: str
+    params: Mapping[str, ReasonParam]
+
+    def as_json(self) -> dict[str, object]:
+        """The form stored with a match and returned by the API."""
+        return {"code": self.code, "params": dict(self.params)}
 
 
-def _sector_reason(e: MatchEvidence, names: NameTables) -> str | None:
+def _sector_reason(e: MatchEvidence, codes: CodeTables) -> Reason | None:
     if e.sector_pair is None:
         return None
     if e.sector_level == SectorLevel.CODE:
-        return f"Same sector: {names.sectors[e.sector_area]}"
+        return Reason("sector.same_code", {"sector": codes.sectors[e.sector_area]})
     if e.sector_level == SectorLevel.CATEGORY:
-        return f"Same sector category: {names.categories[e.sector_area]}"
+        return Reason("sector.same_category", {"category": codes.categories[e.sector_area]})
     if e.sector_level == SectorLevel.GROUP:
-        return f"Same sector group: {names.groups[e.sector_area]}"
-    return f"Different sector: {names.sectors[e.sector_pair[1]]}"
+        return Reason("sector.same_group", {"group": codes.groups[e.sector_area]})
+    return Reason("sector.different", {"sector": codes.sectors[e.sector_pair[1]]})
 
 
-def _region_reasons(e: MatchEvidence, names: NameTables) -> list[str]:
+def _region_reasons(e: MatchEvidence, codes: CodeTables) -> list[Reason]:
     level = e.region_level
     if level == RegionLevel.UNKNOWN:
         return []
     if level == RegionLevel.COUNTRY:
-        return [f"Same country: {names.countries[e.shared_area]} (domestic scale-up)"]
+        return [Reason("region.same_country", {"country": codes.countries[e.shared_area]})]
     if level == RegionLevel.LOCAL:
-        area = (names.intermediate_regions if e.intermediate_area else names.subregions)[e.shared_area]
-        reasons = [f"Same sub-region: {area}"]
+        area = (codes.intermediate_regions if e.intermediate_area else codes.subregions)[e.shared_area]
+        reasons = [Reason("region.same_subregion", {"region": area})]
     elif level == RegionLevel.SUBREGION:
-        reasons = [f"Same sub-region: {names.subregions[e.shared_area]}"]
+        reasons = [Reason("region.same_subregion", {"region": codes.subregions[e.shared_area]})]
     elif level == RegionLevel.REGION:
-        reasons = [f"Same region: {names.regions[e.shared_area]}"]
+        reasons = [Reason("region.same_region", {"region": codes.regions[e.shared_area]})]
     else:
+        countries = {"supply_country": codes.countries[e.supply_country]}
         reasons = [
-            f"Different regions: {names.countries[e.supply_country]} and {names.countries[e.demand_country]}"
+            Reason("region.different", countries | {"demand_country": codes.countries[e.demand_country]})
         ]
     if e.income_gap == 0:
-        reasons.append(f"Peers at the same income level ({names.income_levels[e.demand_income]} income)")
+        reasons.append(Reason("income.same", {"income": codes.income_levels[e.demand_income]}))
     elif e.income_gap == 1:
-        reasons.append("Peers at a neighbouring income level")
+        reasons.append(Reason("income.neighbouring", {}))
     return reasons
 
 
-def _modality_reason(e: MatchEvidence, names: NameTables) -> str:
-    chosen = names.modalities[e.modality]
+def modality_reason(e: MatchEvidence, codes: CodeTables) -> Reason:
+    """Why the pair's modality was chosen.
+
+    Args:
+        e: The pair's evidence.
+        codes: Reference codes.
+
+    Returns:
+        One of ``modality.proposed`` (no preference), ``modality.preferred``, ``modality.substituted``
+        (a related modality replaced an offered preferred one: ``saving_usd`` says by how much it is
+        cheaper), ``modality.substituted_unrelated`` (same, but not related), ``modality.related``
+        (the offer has no preferred modality; the chosen one is related to ``requested``) or
+        ``modality.outside`` (nothing preferred is offered or related).
+    """
+    chosen = codes.modalities[e.modality]
     if not e.preferred:
-        return f"Proposed modality: {chosen}"
+        return Reason("modality.proposed", {"modality": chosen})
     if e.modality in e.preferred:
-        return f"Offers your preferred modality: {chosen}"
+        return Reason("modality.preferred", {"modality": chosen})
+    if e.replaced is not None and e.replaced_cost_usd is not None:
+        related = float(e.related_to is not None and e.related_to == e.replaced)
+        params: dict[str, ReasonParam] = {
+            "modality": chosen,
+            "requested": codes.modalities[e.replaced],
+            "saving_usd": max(0.0, e.replaced_cost_usd - e.estimated_cost_usd),
+        }
+        return Reason("modality.substituted" if related else "modality.substituted_unrelated", params)
     if e.related_to is None:
-        return f"Modality outside your preferences: {chosen}"
-    return f"Related modality: {chosen} for {names.modalities[e.related_to]}"
+        return Reason("modality.outside", {"modality": chosen})
+    return Reason("modality.related", {"modality": chosen, "requested": codes.modalities[e.related_to]})
 
 
-def explain_match(evidence: MatchEvidence, names: NameTables) -> list[str]:
-    """Reasons for a match: one short sentence per factor (two for region and income), in factor order.
+def explain_match(evidence: MatchEvidence, codes: CodeTables) -> list[Reason]:
+    """Reasons for a match: one per factor (two for region and income), in factor order.
 
     Args:
         evidence: From ``match_evidence``.
-        names: Display names.
+        codes: Reference codes of the indexes in the evidence.
 
     Returns:
-        Four to eight sentences, e.g. ["Close semantic fit (0.82)", "Same sector: STD control including
-        HIV/AIDS", "Same sub-region: Eastern Africa", ...].
+        Four to eight reasons, e.g. [Reason("semantic.close", {"score": 0.82}),
+        Reason("sector.same_code", {"sector": "12250"}), Reason("region.same_subregion",
+        {"region": "014"}), ...].
     """
     e = evidence
-    fit = "Close" if e.semantic >= 0.6 else "Partial" if e.semantic >= 0.3 else "Weak"
-    reasons = [f"{fit} semantic fit ({e.semantic:.2f})"]
-    sector = _sector_reason(e, names)
+    fit = "close" if e.semantic >= 0.6 else "partial" if e.semantic >= 0.3 else "weak"
+    reasons = [Reason(f"semantic.{fit}", {"score": round(e.semantic, 4)})]
+    sector = _sector_reason(e, codes)
     reasons += [sector] if sector else []
-    reasons += _region_reasons(e, names)
-    reasons.append(_modality_reason(e, names))
+    reasons += _region_reasons(e, codes)
+    reasons.append(modality_reason(e, codes))
     if e.shared_languages:
-        reasons.append(
-            f"Shared working language: {', '.join(names.languages[i] for i in e.shared_languages[:2])}"
-        )
+        shared = [codes.languages[i] for i in e.shared_languages]
+        reasons.append(Reason("language.shared", {"languages": shared}))
     else:
-        reasons.append("No shared working language: interpretation needed")
-    cost = f"Estimated cost {_usd(e.estimated_cost_usd)}"
+        reasons.append(Reason("language.none", {}))
+    cost: dict[str, ReasonParam] = {"cost_usd": e.estimated_cost_usd}
     if e.budget_usd is None:
-        reasons.append(cost)
+        reasons.append(Reason("cost.estimate", cost))
     else:
-        verdict = "within" if e.estimated_cost_usd <= e.budget_usd else "exceeds"
-        reasons.append(f"{cost} {verdict} budget {_usd(e.budget_usd)}")
+        verdict = "within_budget" if e.estimated_cost_usd <= e.budget_usd else "over_budget"
+        reasons.append(Reason(f"cost.{verdict}", cost | {"budget_usd": e.budget_usd}))
     return reasons
+
+
+@dataclass(frozen=True)
+class CostBreakdown:
+    """A pair's estimated cost split into the parts of the cost model (``broker.matching.cost``).
+
+    Attributes:
+        fixed_usd: The modality's fixed cost, or the offer's own stated delivery cost.
+        participants_usd: Per-participant costs (0 when the offer states its cost).
+        travel_usd: Airfare and daily costs of whoever travels.
+        interpretation_usd: Interpretation when the sides share no working language.
+        total_usd: The sum of the four, equal to the estimate used in scoring.
+        modality: Index of the modality the estimate assumes.
+        modality_reason: Code of the reason that modality was chosen (see ``modality_reason``).
+    """
+
+    fixed_usd: float
+    participants_usd: float
+    travel_usd: float
+    interpretation_usd: float
+    total_usd: float
+    modality: int
+    modality_reason: str
+
+
+def _pair_cost(
+    demand: DemandArrays,
+    supply: SupplyArrays,
+    d: int,
+    s: int,
+    modality: int,
+    tables: MatchTables,
+    params: CostParams,
+) -> tuple[float, float, float, float]:
+    distance = pair_distance_km(
+        demand.country[d : d + 1], supply.country[s : s + 1], tables.countries, params
+    )
+    shared = bool((demand.languages[d] & supply.languages[s]).any())
+    parts = exchange_cost_parts(
+        np.array([modality]),
+        participants=demand.participants[d : d + 1],
+        distance_km=distance,
+        shared_language=shared,
+        cost_usd=supply.cost_usd[s : s + 1],
+        modalities=tables.modalities,
+        params=params,
+    )
+    return (
+        float(parts.fixed_usd[0]),
+        float(parts.participants_usd[0]),
+        float(parts.travel_usd[0]),
+        float(parts.interpretation_usd[0]),
+    )
+
+
+def cost_breakdown(
+    demand: DemandArrays,
+    supply: SupplyArrays,
+    scored: ScoredCandidates,
+    position: int,
+    tables: MatchTables,
+    codes: CodeTables,
+    params: CostParams | None = None,
+) -> CostBreakdown:
+    """The parts of one scored pair's estimated cost, in the modality the scoring chose.
+
+    Args:
+        demand: The demand side that was scored.
+        supply: The supply side that was scored.
+        scored: Their scores.
+        position: The pair's position in ``scored``.
+        tables: Lookup tables.
+        codes: Reference codes (for the modality reason).
+        params: The cost constants the scoring used (default ``CostParams()``).
+
+    Returns:
+        The breakdown; its parts sum to ``scored.estimated_cost_usd[position]`` (up to rounding).
+    """
+    params = params or CostParams()
+    d = 0 if len(demand) == 1 else position
+    s = 0 if len(supply) == 1 else position
+    modality = int(scored.modality[position])
+    fixed, people, travel, interpretation = _pair_cost(demand, supply, d, s, modality, tables, params)
+    evidence = match_evidence(demand, supply, scored, position, tables, params)
+    return CostBreakdown(
+        fixed_usd=fixed,
+        participants_usd=people,
+        travel_usd=travel,
+        interpretation_usd=interpretation,
+        total_usd=fixed + people + travel + interpretation,
+        modality=modality,
+        modality_reason=modality_reason(evidence, codes).code,
+    )

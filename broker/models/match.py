@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from broker.models.base import Base, Tracked, utcnow
+from broker.models.base import Base, JsonType, Tracked, utcnow
 from broker.models.institution import enum_check
 
 
@@ -37,7 +37,10 @@ class Match(Tracked, Base):
     components: Mapped[dict[str, float]] = mapped_column(default=dict)
     contributions: Mapped[dict[str, float]] = mapped_column(default=dict)
     estimated_cost_usd: Mapped[float | None] = mapped_column(Float)
-    reasons: Mapped[list[str]] = mapped_column(default=list)
+    reasons: Mapped[list[str]] = mapped_column(default=list)  # English sentences, as computed
+    # The same reasons as data ({"code", "params"}: see broker.matching.Reason), so a stored list
+    # renders in any locale; None on rows stored before reasons had codes (they show ``reasons``).
+    reasons_detail: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
     # "strong" | "possible" | "weak" when last ranked (see broker.matching.fit)
     fit: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20), default=MatchStatus.proposed)

@@ -17,24 +17,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from broker.matching import (
+    CodeTables,
     CountryTables,
     DemandArrays,
     MatchTables,
     ModalityTables,
-    NameTables,
     OfferRecord,
     SectorTables,
     build_demand,
 )
 from broker.models import Institution, KnowledgeRequest, Offer
 from broker.reference import get_reference
+from broker.reference.names import normalize_code
 from broker.schemas.ranking import ExploreRequest
 
 
 @dataclass(frozen=True)
 class Codebook:
     tables: MatchTables
-    names: NameTables
+    codes: CodeTables
     sector_index: dict[str, int]
     country_index: dict[str, int]
     language_index: dict[str, int]
@@ -62,7 +63,7 @@ class Codebook:
 
 @cache
 def get_codebook() -> Codebook:
-    """Lookup tables and display names built from the reference lists (once per process)."""
+    """Lookup tables and reference codes built from the reference lists (once per process)."""
     ref = get_reference()
     t = ref.tables
     tables = MatchTables(
@@ -87,24 +88,21 @@ def get_codebook() -> Codebook:
         ),
     )
 
-    def region_names(codes: Sequence[str]) -> list[str]:
-        return [r.name if (r := ref.region(code)) else code for code in codes]
-
-    names = NameTables(
-        sectors=[s.name for s in (ref.sector(code) for code in t.sector_codes) if s],
-        categories=[c.name if (c := ref.sector_category(code)) else code for code in t.category_codes],
-        groups=[g.name if (g := ref.sector_group(code)) else code for code in t.group_codes],
-        countries=[k.name if (k := ref.country(code)) else code for code in t.country_codes],
-        regions=region_names(t.region_codes),
-        subregions=region_names(t.subregion_codes),
-        intermediate_regions=region_names(t.intermediate_codes),
-        income_levels=list(t.income_levels),
-        modalities=[m.name.lower() if (m := ref.modality(code)) else code for code in t.modality_codes],
-        languages=[lang.name if (lang := ref.language(code)) else code for code in t.language_codes],
+    codes = CodeTables(
+        sectors=list(t.sector_codes),
+        categories=list(t.category_codes),
+        groups=list(t.group_codes),
+        countries=list(t.country_codes),
+        regions=list(t.region_codes),
+        subregions=list(t.subregion_codes),
+        intermediate_regions=list(t.intermediate_codes),
+        income_levels=[normalize_code(level) for level in t.income_levels],
+        modalities=list(t.modality_codes),
+        languages=list(t.language_codes),
     )
     return Codebook(
         tables=tables,
-        names=names,
+        codes=codes,
         sector_index=dict(t.sector_index),
         country_index=dict(t.country_index),
         language_index=dict(t.language_index),

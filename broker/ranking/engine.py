@@ -31,6 +31,7 @@ from broker.matching import (
     FitThresholds,
     OfferIndex,
     RankedMatch,
+    Reason,
     ScoredCandidates,
     SupplyArrays,
     Weights,
@@ -358,34 +359,31 @@ class MatchEngine:
         offer: OfferRow | None,
     ) -> Explained:
         evidence = match_evidence(demand, supply, scored, match.position, self.book.tables)
-        reasons = explain_match(evidence, self.book.names)
+        reasons = explain_match(evidence, self.book.codes)
         fit = fit_of(match.score, match.relevance, self.fit)
         inferred = self._inferred_reasons(row, offer)
         if inferred:
             reasons[1:1] = inferred  # right after the semantic fit, before the sector reason
         if match.gate < 1.0:
-            reasons.append(
-                f"Weak topical relevance ({match.relevance:.2f}): region, modality, language and cost "
-                f"count for {match.gate:.0%} of their weight"
-            )
+            weak = {"relevance": round(match.relevance, 4), "share": round(match.gate, 4)}
+            reasons.append(Reason("relevance.weak", weak))
         return Explained(match, reasons, fit)
 
-    def _inferred_reasons(self, row: DemandRow, offer: OfferRow | None) -> list[str]:
+    def _inferred_reasons(self, row: DemandRow, offer: OfferRow | None) -> list[Reason]:
         """Say where sectors were inferred from a text rather than given by its author."""
-        names = self.book.names.sectors
         index = self.book.sector_index
         reasons = []
         if row.sectors_inferred:
-            listed = ", ".join(names[index[c]] for c in row.sector_codes if c in index)
-            reasons.append(f"Sector inferred from the request's description: {listed}")
+            listed: list[str] = [c for c in row.sector_codes if c in index]
+            reasons.append(Reason("sector.inferred_request", {"sectors": listed}))
         if offer is not None and offer.sectors_inferred:
-            listed = ", ".join(names[index[c]] for c in offer.sector_codes if c in index)
-            reasons.append(f"Sector inferred from the offer's description: {listed}")
+            listed = [c for c in offer.sector_codes if c in index]
+            reasons.append(Reason("sector.inferred_offer", {"sectors": listed}))
         return reasons
 
 
 @dataclass(frozen=True, slots=True)
 class Explained:
     match: RankedMatch
-    reasons: list[str]
+    reasons: list[Reason]
     fit: Fit

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from broker.db import begin_writing
 from broker.errors import Forbidden, InvalidInput
+from broker.i18n import DEFAULT_LOCALE, RenderedReason, render_reasons, stored_reasons
 from broker.matching import GOOD_FITS, Fit, Weights
 from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus, Role
 from broker.ranking.codebook import demand_row
 from broker.ranking.embedding import embedding_text
 from broker.ranking.engine import Explained, MatchEngine
 from broker.repositories import matches as repo
-from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList
+from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList, ReasonDetail
 from broker.services import knowledge, profiles
 from broker.services.language import detect_language
 from broker.services.principal import Principal
@@ -31,6 +32,7 @@ STORED_FIELDS = (
     "contributions",
     "estimated_cost_usd",
     "reasons",
+    "reasons_detail",
     "fit",
 )
 
@@ -201,7 +203,8 @@ def _row(e: Explained, profile: str) -> dict[str, object]:
         "components": m.components,
         "contributions": m.contributions,
         "estimated_cost_usd": m.estimated_cost_usd,
-        "reasons": e.reasons,
+        "reasons": [r.text for r in render_reasons(e.reasons, DEFAULT_LOCALE)],
+        "reasons_detail": [r.as_json() for r in e.reasons],
         "fit": e.fit.value,
     }
 
@@ -220,11 +223,20 @@ def _item(
         contributions=m.contributions,
         estimated_cost_usd=m.estimated_cost_usd,
         modality=engine.book.modality_codes[m.modality],
-        reasons=e.reasons,
+        **_reason_fields(render_reasons(e.reasons, DEFAULT_LOCALE)),
         status=stored.status if stored else None,
         fit=e.fit,
         relevance=m.relevance,
     )
+
+
+def _reason_fields(reasons: list[RenderedReason]) -> dict[str, Any]:
+    """``reasons`` and ``reasons_detail`` of a ranked item (English: the API re-renders them in the
+    caller's language, see ``broker.i18n.localize_ranked``)."""
+    return {
+        "reasons": [r.text for r in reasons],
+        "reasons_detail": [ReasonDetail(code=r.code, params=r.params, text=r.text) for r in reasons],
+    }
 
 
 def _stored_item(m: Match) -> RankedItem:
@@ -238,7 +250,7 @@ def _stored_item(m: Match) -> RankedItem:
         contributions=m.contributions,
         estimated_cost_usd=m.estimated_cost_usd,
         modality=None,
-        reasons=m.reasons,
+        **_reason_fields(stored_reasons(m.reasons_detail, m.reasons, DEFAULT_LOCALE)),
         status=m.status,
         fit=Fit(m.fit) if m.fit else None,
         relevance=None,

@@ -22,6 +22,7 @@ RECOMPUTED = (
     "contributions",
     "estimated_cost_usd",
     "reasons",
+    "reasons_detail",
     "fit",
     "computed_at",
 )

@@ -11,6 +11,22 @@ from broker.schemas.common import MAX_ID, StrictModel
 from broker.schemas.knowledge import BUDGET_TEXT, MAX_USD, MIN_BUDGET_USD
 
 
+class ReasonDetail(BaseModel):
+    """One reason for a match as data: its code and parameters are the same in every language."""
+
+    code: str = Field(
+        description="Stable machine-readable code, e.g. sector.same_code, language.shared, "
+        "modality.substituted, cost.within_budget; 'text' for a reason stored before reasons had codes",
+        examples=["language.shared"],
+    )
+    params: dict[str, str | int | float | list[str]] = Field(
+        description="Reference codes (ISO country and language, DAC sector, M49 region, modality codes) "
+        "and numbers (USD amounts, scores in [0, 1]) the sentence is built from",
+        examples=[{"languages": ["pt"]}],
+    )
+    text: str = Field(description="The sentence in the response's language (Content-Language)")
+
+
 class RankedItem(BaseModel):
     id: int | None = Field(description="The stored match's id (null for an exploratory ranking)")
     request_id: int | None
@@ -21,7 +37,13 @@ class RankedItem(BaseModel):
     contributions: dict[str, float] = Field(description="Weight x factor; they sum to the score")
     estimated_cost_usd: float | None = Field(description="Estimated cost of one exchange for this pair")
     modality: str | None = Field(description="The modality the cost estimate assumes")
-    reasons: list[str]
+    reasons: list[str] = Field(
+        description="Why the pair ranks where it does, one sentence per reason, in the language the "
+        "Accept-Language header asks for (en, es, fr or pt; default en)"
+    )
+    reasons_detail: list[ReasonDetail] = Field(
+        default_factory=list, description="The same reasons, in the same order, as codes and parameters"
+    )
     status: MatchStatus | None = Field(description="Review status of the stored match")
     fit: Fit | None = Field(
         description="strong: on topic and practical; possible: worth a look; weak: not a good match"

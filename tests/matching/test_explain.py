@@ -1,14 +1,28 @@
-"""Reasons for a ranked match, from the evidence of the pair and the caller's names."""
+"""Reasons for a ranked match, as codes and parameters, from the evidence of the pair."""
 
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
-from broker.matching import DemandArrays, NameTables, SupplyArrays, explain_match, match_evidence, score_pairs
+from broker.matching import (
+    CodeTables,
+    CostParams,
+    DemandArrays,
+    Reason,
+    SupplyArrays,
+    cost_breakdown,
+    estimate_exchange_cost,
+    explain_match,
+    match_evidence,
+    score_pairs,
+)
 from broker.matching.explain import RegionLevel, SectorLevel
 from tests.matching.builders import (
     BANGLADESH,
     BRAZIL,
+    DETERMINISTIC,
     EXPERT_VISIT,
     HEALTH_POLICY,
     HIV,
@@ -29,39 +43,27 @@ from tests.matching.builders import (
 )
 
 TABLES = make_tables()
-MODALITY_NAMES = ["study tour", "expert visit", "training course", "workshop"] + [
-    f"modality {m}" for m in range(4, 14)
-]
-MODALITY_NAMES[VIDEO] = "video conference"
-NAMES = NameTables(
-    sectors=[
-        "STD control including HIV/AIDS",
-        "Reproductive health care",
-        "Infectious disease control",
-        "Health policy",
-        "Irrigation",
-    ],
-    categories=[
-        "Population policies and reproductive health",
-        "Basic health",
-        "Health, general",
-        "Agriculture",
-    ],
-    groups=["Population", "Health", "Agriculture"],
-    countries=["Kenya", "Uganda", "Nigeria", "Egypt", "Brazil", "India", "Bangladesh"],
-    regions=["Africa", "Americas", "Asia"],
-    subregions=["Sub-Saharan Africa", "Northern Africa", "Latin America and the Caribbean", "Southern Asia"],
-    intermediate_regions=["Eastern Africa", "Western Africa", "South America"],
-    income_levels=["Low", "Lower middle", "Upper middle", "High"],
-    modalities=MODALITY_NAMES,
-    languages=["English", "French", "Portuguese"] + [f"language {k}" for k in range(3, 70)],
+MODALITIES = ["study_tour", "expert_visit", "training_course", "workshop"] + [f"m{m}" for m in range(4, 14)]
+MODALITIES[VIDEO] = "video_conference"
+# The builders' toy tables, with the real reference codes of what they stand for.
+CODES = CodeTables(
+    sectors=["13040", "13020", "12250", "12110", "31140"],
+    categories=["130", "122", "121", "311"],
+    groups=["130", "120", "310"],
+    countries=["KEN", "UGA", "NGA", "EGY", "BRA", "IND", "BGD"],
+    regions=["002", "019", "142"],
+    subregions=["202", "015", "419", "034"],
+    intermediate_regions=["014", "011", "005"],
+    income_levels=["low", "lower_middle", "upper_middle", "high"],
+    modalities=MODALITIES,
+    languages=["en", "fr", "pt"] + [f"l{k}" for k in range(3, 70)],
 )
 
 
-def reasons(demand: DemandArrays, supply: SupplyArrays) -> list[list[str]]:
+def reasons(demand: DemandArrays, supply: SupplyArrays) -> list[list[Reason]]:
     scored = score_pairs(demand, supply, TABLES)
     return [
-        explain_match(match_evidence(demand, supply, scored, k, TABLES), NAMES) for k in range(len(scored))
+        explain_match(match_evidence(demand, supply, scored, k, TABLES), CODES) for k in range(len(scored))
     ]
 
 
@@ -69,12 +71,12 @@ def test_reasons_for_a_close_domestic_match() -> None:
     demand = request(embedding=unit(1.0), country=KENYA, languages=[2], budget_usd=25_000)
     (got,) = reasons(demand, offers({"country": KENYA, "languages": [2, 0], "modalities": [STUDY_TOUR]}))
     assert got == [
-        "Close semantic fit (1.00)",
-        "Same sector: STD control including HIV/AIDS",
-        "Same country: Kenya (domestic scale-up)",
-        "Offers your preferred modality: study tour",
-        "Shared working language: Portuguese",
-        "Estimated cost USD 15,000 within budget USD 25,000",
+        Reason("semantic.close", {"score": 1.0}),
+        Reason("sector.same_code", {"sector": "13040"}),
+        Reason("region.same_country", {"country": "KEN"}),
+        Reason("modality.preferred", {"modality": "study_tour"}),
+        Reason("language.shared", {"languages": ["pt"]}),
+        Reason("cost.within_budget", {"cost_usd": 15_000.0, "budget_usd": 25_000.0}),
     ]
 
 
@@ -94,22 +96,113 @@ def test_reasons_name_the_shared_area_income_and_partial_matches() -> None:
         {"sectors": [IRRIGATION], "country": BRAZIL},
     )
     first, second, third = reasons(demand, supply)
-    assert first == [
-        "Close semantic fit (0.87)",
-        "Same sector category: Population policies and reproductive health",
-        "Same sub-region: Eastern Africa",
-        "Peers at a neighbouring income level",
-        "Related modality: video conference for workshop",
-        "No shared working language: interpretation needed",
-        "Estimated cost USD 700 exceeds budget USD 200",
+    assert [(r.code, r.params) for r in first] == [
+        ("semantic.close", {"score": 0.8673}),  # the semantic factor, rounded to 4 places
+        ("sector.same_category", {"category": "130"}),
+        ("region.same_subregion", {"region": "014"}),
+        ("income.neighbouring", {}),
+        ("modality.related", {"modality": "video_conference", "requested": "workshop"}),
+        ("language.none", {}),
+        ("cost.over_budget", {"cost_usd": first[-1].params["cost_usd"], "budget_usd": 200.0}),
     ]
+    assert np.isclose(float(first[-1].params["cost_usd"]), 700.0)
     assert second[1:4] == [
-        "Different sector: Infectious disease control",
-        "Same sub-region: Sub-Saharan Africa",
-        "Peers at the same income level (Lower middle income)",
+        Reason("sector.different", {"sector": "12250"}),
+        Reason("region.same_subregion", {"region": "202"}),
+        Reason("income.same", {"income": "lower_middle"}),
     ]
-    assert second[4] == "Modality outside your preferences: expert visit"
-    assert third[2] == "Different regions: Brazil and Kenya"
+    assert second[4] == Reason("modality.outside", {"modality": "expert_visit"})
+    assert third[2] == Reason("region.different", {"supply_country": "BRA", "demand_country": "KEN"})
+
+
+def test_shared_language_names_every_shared_language_and_only_those() -> None:
+    # The request works in Portuguese and French, the offer in English, Portuguese and French: the
+    # two shared ones are named, never English (bit 0), which only the offer speaks.
+    demand = request(languages=[2, 1, 40, 65])
+    supply = offers({"languages": [0, 1, 2, 65]}, {"languages": [0]})
+    shared, none = (next(r for r in rs if r.code.startswith("language.")) for rs in reasons(demand, supply))
+    assert shared == Reason("language.shared", {"languages": ["fr", "pt", "l65"]})
+    assert none == Reason("language.none", {})
+
+
+def _substitution_pair() -> tuple[DemandArrays, SupplyArrays]:
+    """A request preferring a study tour, an offer of a study tour or a (related) expert visit, and a
+    budget the study tour breaks: the choice takes the cheaper expert visit."""
+    demand = request(modalities=[STUDY_TOUR], participants=10, budget_usd=6_000)
+    return demand, offers({"country": BRAZIL, "modalities": [STUDY_TOUR, EXPERT_VISIT]})
+
+
+def test_a_cheaper_related_modality_replacing_the_preferred_one_says_so_and_by_how_much() -> None:
+    demand, supply = _substitution_pair()
+    scored = score_pairs(demand, supply, TABLES)
+    evidence = match_evidence(demand, supply, scored, 0, TABLES)
+    assert evidence.modality == EXPERT_VISIT and evidence.replaced == STUDY_TOUR
+    study_tour = estimate_exchange_cost(
+        np.array([STUDY_TOUR]),
+        participants=10.0,
+        distance_km=TABLES.countries.distance_km[KENYA, BRAZIL],
+        shared_language=True,
+        cost_usd=np.nan,
+        modalities=TABLES.modalities,
+        params=CostParams(),
+    )[0]
+    (reason,) = [r for r in explain_match(evidence, CODES) if r.code.startswith("modality.")]
+    assert reason.code == "modality.substituted"
+    assert reason.params["modality"] == "expert_visit" and reason.params["requested"] == "study_tour"
+    saving = float(reason.params["saving_usd"])  # type: ignore[arg-type]
+    assert saving > 0 and np.isclose(saving, study_tour - scored.estimated_cost_usd[0])
+
+
+def test_a_preferred_modality_the_offer_lacks_is_a_related_choice_not_a_substitution() -> None:
+    demand = request(modalities=[STUDY_TOUR], participants=10, budget_usd=6_000)
+    (got,) = reasons(demand, offers({"country": BRAZIL, "modalities": [EXPERT_VISIT]}))
+    assert Reason("modality.related", {"modality": "expert_visit", "requested": "study_tour"}) in got
+
+
+@DETERMINISTIC
+@given(
+    participants=st.one_of(st.just(np.nan), st.integers(1, 60).map(float)),
+    budget=st.one_of(st.just(np.nan), st.floats(500, 80_000)),
+    stated=st.one_of(st.just(np.nan), st.floats(0, 50_000)),
+    languages=st.sampled_from([[0], [1], [2, 65]]),
+    country=st.integers(0, 6),
+    chosen=st.lists(st.sampled_from([STUDY_TOUR, EXPERT_VISIT, WORKSHOP, VIDEO]), min_size=1, unique=True),
+)
+def test_cost_breakdown_parts_sum_to_the_estimate_used_in_scoring(
+    participants: float, budget: float, stated: float, languages: list[int], country: int, chosen: list[int]
+) -> None:
+    demand = request(
+        modalities=[STUDY_TOUR],
+        participants=None if np.isnan(participants) else participants,
+        budget_usd=None if np.isnan(budget) else budget,
+        languages=[0],
+    )
+    supply = offers(
+        {
+            "country": country,
+            "languages": languages,
+            "modalities": chosen,
+            "cost_usd": None if np.isnan(stated) else stated,
+        },
+        {"country": (country + 3) % 7, "modalities": [VIDEO, STUDY_TOUR]},
+    )
+    scored = score_pairs(demand, supply, TABLES)
+    for k in range(len(scored)):
+        parts = cost_breakdown(demand, supply, scored, k, TABLES, CODES)
+        assert parts.modality == int(scored.modality[k])
+        assert min(parts.fixed_usd, parts.participants_usd, parts.travel_usd, parts.interpretation_usd) >= 0
+        total = parts.fixed_usd + parts.participants_usd + parts.travel_usd + parts.interpretation_usd
+        assert np.isclose(total, parts.total_usd) and np.isclose(total, scored.estimated_cost_usd[k])
+        assert (parts.interpretation_usd > 0) == (k == 0 and 0 not in languages)  # no shared language
+        assert parts.modality_reason.startswith("modality.")
+
+
+def test_cost_breakdown_names_the_substitution() -> None:
+    demand, supply = _substitution_pair()
+    scored = score_pairs(demand, supply, TABLES)
+    parts = cost_breakdown(demand, supply, scored, 0, TABLES, CODES)
+    assert parts.modality == EXPERT_VISIT and parts.modality_reason == "modality.substituted"
+    assert parts.participants_usd == 0  # an expert visit has no per-participant cost in these tables
 
 
 def test_evidence_codes_for_group_level_sectors_and_asian_sub_region() -> None:
@@ -124,7 +217,9 @@ def test_evidence_codes_for_group_level_sectors_and_asian_sub_region() -> None:
         False,
     )
     assert evidence.income_gap == -1 and evidence.related_to is None and evidence.preferred == ()
-    text = explain_match(evidence, NAMES)
-    assert "Same sector group: Health" in text and "Same sub-region: Southern Asia" in text
-    assert "Proposed modality: video conference" in text and text[-1] == "Estimated cost USD 300"
+    got = explain_match(evidence, CODES)
+    assert Reason("sector.same_group", {"group": "120"}) in got
+    assert Reason("region.same_subregion", {"region": "034"}) in got
+    assert Reason("modality.proposed", {"modality": "video_conference"}) in got
+    assert got[-1].code == "cost.estimate" and np.isclose(float(got[-1].params["cost_usd"]), 300.0)  # type: ignore[arg-type]
     assert np.isclose(scored.estimated_cost_usd[0], 300.0)

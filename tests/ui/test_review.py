@@ -34,7 +34,7 @@ def test_request_page_shows_ranked_offers_with_factors_reasons_and_cost(
         assert f'<th scope="row">{factor}</th>' in html
     assert html.count("<meter") == 2 * (1 + len(FACTORS))  # a score bar and six factor bars per offer
     assert "Same sector: STD control including HIV/AIDS" in html
-    assert "against a budget of $50,000" in html
+    assert "against a budget of USD\xa050,000" in html
     for label in ("Shortlist", "Accept", "Reject"):
         assert f">{label}</button>" in html
     assert '<label for="note-' in html
@@ -68,7 +68,10 @@ def test_decision_posted_from_the_page_is_stored_and_seen_by_the_json_api(
     assert review["note"] == "Good fit; call FNDE" and review["reviewer_key_id"] == staff.key_id
     history = client.get(response.headers["location"]).text
     assert "Good fit; call FNDE" in history and "test staff" in history
-    assert re.search(r"<time datetime=\"[^\"]+\">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>", history)
+    # the English medium date and short time (see broker.i18n.format_moment)
+    assert re.search(
+        r"<time datetime=\"[^\"]+\">[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M UTC</time>", history
+    )
 
 
 def test_decision_without_or_with_a_wrong_csrf_token_is_refused_and_nothing_stored(

@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from broker.api.deps import CurrentPrincipal, EngineDep, RowId, SessionDep
+from broker.api.deps import CurrentPrincipal, EngineDep, LocaleDep, RowId, SessionDep
 from broker.api.responses import errors
+from broker.i18n.ranked import localize_ranked
 from broker.ranking import service
 from broker.schemas.ranking import ExploreRequest, RankedList
 
@@ -23,12 +24,13 @@ def matches_for_request(
     session: SessionDep,
     principal: CurrentPrincipal,
     engine: EngineDep,
+    locale: LocaleDep,
     limit: Limit = 10,
     profile: Profile = None,
     per_institution: PerInstitution = 2,
 ) -> RankedList:
     """Ranked offers for a request, each with factor values, estimated cost and reasons; stored for review."""
-    return service.matches_for_request(
+    ranked = service.matches_for_request(
         session,
         engine=engine,
         principal=principal,
@@ -37,6 +39,7 @@ def matches_for_request(
         profile=profile,
         per_institution=per_institution,
     )
+    return localize_ranked(ranked, locale)
 
 
 @router.get("/offers/{offer_id}/matches", responses=errors(403, 404))
@@ -45,12 +48,13 @@ def matches_for_offer(
     session: SessionDep,
     principal: CurrentPrincipal,
     engine: EngineDep,
+    locale: LocaleDep,
     limit: Limit = 10,
     profile: Profile = None,
     per_institution: PerInstitution = 2,
 ) -> RankedList:
     """Ranked open requests an offer could serve (the supply side looking for demand)."""
-    return service.requests_for_offer(
+    ranked = service.requests_for_offer(
         session,
         engine=engine,
         principal=principal,
@@ -59,6 +63,7 @@ def matches_for_offer(
         profile=profile,
         per_institution=per_institution,
     )
+    return localize_ranked(ranked, locale)
 
 
 @router.post("/match", responses=errors(404))
@@ -67,12 +72,13 @@ def explore(
     session: SessionDep,
     principal: CurrentPrincipal,
     engine: EngineDep,
+    locale: LocaleDep,
     limit: Limit = 10,
     profile: Profile = None,
     per_institution: PerInstitution = 2,
 ) -> RankedList:
     """Rank offers for a request that is not stored (a broker exploring); nothing is written."""
-    return service.explore(
+    ranked = service.explore(
         session,
         engine=engine,
         principal=principal,
@@ -81,3 +87,4 @@ def explore(
         profile=profile,
         per_institution=per_institution,
     )
+    return localize_ranked(ranked, locale)

@@ -1,7 +1,7 @@
 """Incremental index synchronisation: institutions get a change counter, deletions a tombstone.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0010
+Revises: 0008
 Create Date: 2026-12-02 06:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0010"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

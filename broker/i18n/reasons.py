@@ -1,0 +1,168 @@
+"""Sentences for match reasons, rendered per locale from their codes and parameters.
+
+``REASON_MESSAGES`` maps each stable reason code to its English sentence (the catalogue msgid);
+``render_reason`` translates it and fills in the parameters: reference codes become names in the
+locale (``broker.i18n.names``), amounts become money (``format_money``), scores and shares numbers
+and percentages with the locale's separators. Stored matches keep the structured form, so an old
+list renders in any locale; rows stored before reasons had codes only have their English text,
+which ``stored_reasons`` passes through unchanged under the code ``text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from babel.lists import format_list
+from babel.numbers import format_percent
+
+from broker.i18n.formatting import format_money, format_number
+from broker.i18n.locales import translations
+from broker.i18n.names import (
+    N_,
+    country_name,
+    income_name,
+    language_name,
+    modality_name,
+    region_name,
+    sector_name,
+)
+from broker.matching import Reason
+
+LEGACY_CODE = "text"  # a reason stored as a plain English sentence, before reasons had codes
+
+REASON_MESSAGES: dict[str, str] = {
+    "semantic.close": N_("Close semantic fit (%(score)s)"),
+    "semantic.partial": N_("Partial semantic fit (%(score)s)"),
+    "semantic.weak": N_("Weak semantic fit (%(score)s)"),
+    "sector.inferred_request": N_("Sector inferred from the request's description: %(sectors)s"),
+    "sector.inferred_offer": N_("Sector inferred from the offer's description: %(sectors)s"),
+    "sector.same_code": N_("Same sector: %(sector)s"),
+    "sector.same_category": N_("Same sector category: %(category)s"),
+    "sector.same_group": N_("Same sector group: %(group)s"),
+    "sector.different": N_("Different sector: %(sector)s"),
+    "region.same_country": N_("Same country: %(country)s (domestic scale-up)"),
+    "region.same_subregion": N_("Same sub-region: %(region)s"),
+    "region.same_region": N_("Same region: %(region)s"),
+    "region.different": N_("Different regions: %(supply_country)s and %(demand_country)s"),
+    "income.same": N_("Peers at the same income level (%(income)s)"),
+    "income.neighbouring": N_("Peers at a neighbouring income level"),
+    "modality.proposed": N_("Proposed modality: %(modality)s"),
+    "modality.preferred": N_("Offers your preferred modality: %(modality)s"),
+    "modality.outside": N_("Modality outside your preferences: %(modality)s"),
+    "modality.related": N_("Related modality: %(modality)s for the requested %(requested)s"),
+    "modality.substituted": N_(
+        "%(modality)s instead of the requested %(requested)s: related and %(saving_usd)s cheaper"
+    ),
+    "modality.substituted_unrelated": N_(
+        "%(modality)s instead of the requested %(requested)s: %(saving_usd)s cheaper"
+    ),
+    "language.none": N_("No shared working language: interpretation needed"),
+    "cost.estimate": N_("Estimated cost %(cost_usd)s"),
+    "cost.within_budget": N_("Estimated cost %(cost_usd)s, within the budget of %(budget_usd)s"),
+    "cost.over_budget": N_("Estimated cost %(cost_usd)s, over the budget of %(budget_usd)s"),
+    "relevance.weak": N_(
+        "Weak topical relevance (%(relevance)s): region, modality, language and cost count for "
+        "%(share)s of their weight"
+    ),
+}
+# "language.shared" has a plural form (one language or several): see ``render_reason``.
+REASON_CODES = frozenset(REASON_MESSAGES) | {"language.shared"}
+
+
+@dataclass(frozen=True)
+class RenderedReason:
+    """A reason with its sentence in one locale."""
+
+    code: str
+    params: dict[str, object]
+    text: str
+
+
+def _names(param: object, name: Callable[[str], str], locale: str) -> str:
+    codes = [str(c) for c in param] if isinstance(param, list) else [str(param)]
+    return format_list([name(c) for c in codes], locale=locale)
+
+
+def _value(key: str, param: object, locale: str) -> str:
+    """One parameter as text in ``locale``, by what its key names."""
+    if key.endswith("_usd"):
+        return format_money(float(str(param)), locale, estimate=key != "budget_usd")
+    if key in ("score", "relevance"):
+        return format_number(float(str(param)), locale)
+    if key == "share":
+        return format_percent(float(str(param)), locale=locale)
+    lookups: dict[str, Callable[[str], str]] = {
+        "sector": lambda c: sector_name(c),
+        "sectors": lambda c: sector_name(c),
+        "category": lambda c: sector_name(c, "category"),
+        "group": lambda c: sector_name(c, "group"),
+        "country": lambda c: country_name(c, locale),
+        "supply_country": lambda c: country_name(c, locale),
+        "demand_country": lambda c: country_name(c, locale),
+        "region": lambda c: region_name(c, locale),
+        "income": lambda c: income_name(c, locale),
+        "languages": lambda c: language_name(c, locale),
+    }
+    if key in ("modality", "requested"):
+        return _names(param, lambda c: modality_name(c, locale).lower(), locale)
+    if key in lookups:
+        return _names(param, lookups[key], locale)
+    return str(param)
+
+
+def render_reason(reason: Reason, locale: str) -> str:
+    """The sentence of one reason in ``locale``.
+
+    Args:
+        reason: A reason from the matching core (or read back from a stored match).
+        locale: One of ``SUPPORTED_LOCALES``.
+
+    Returns:
+        The sentence, starting with a capital letter; an unknown code renders as the code itself.
+    """
+    catalogue = translations(locale)
+    if reason.code == LEGACY_CODE:
+        return str(reason.params.get("text", ""))
+    if reason.code == "language.shared":
+        count = len(reason.params.get("languages") or [])  # type: ignore[arg-type]
+        message = catalogue.ngettext(
+            "Shared working language: %(languages)s", "Shared working languages: %(languages)s", max(count, 1)
+        )
+    elif reason.code in REASON_MESSAGES:
+        message = catalogue.gettext(REASON_MESSAGES[reason.code])
+    else:
+        return reason.code
+    text = message % {key: _value(key, value, locale) for key, value in reason.params.items()}
+    return text[:1].upper() + text[1:]
+
+
+def render_reasons(reasons: Sequence[Reason], locale: str) -> list[RenderedReason]:
+    """Reasons of a fresh ranking with their sentences in ``locale``."""
+    return [RenderedReason(r.code, dict(r.params), render_reason(r, locale)) for r in reasons]
+
+
+def reason_from_json(value: object) -> Reason:
+    """A reason as stored (``Reason.as_json``), or a plain sentence stored before reasons had codes."""
+    if isinstance(value, Mapping) and isinstance(value.get("code"), str):
+        params = value.get("params")
+        return Reason(str(value["code"]), dict(params) if isinstance(params, Mapping) else {})
+    return Reason(LEGACY_CODE, {"text": str(value)})
+
+
+def stored_reasons(
+    detail: Sequence[object] | None, texts: Sequence[str], locale: str
+) -> list[RenderedReason]:
+    """A stored match's reasons in ``locale``: from their structured form when the row has one,
+    else the English sentences the row was stored with.
+
+    Args:
+        detail: The stored structured reasons (``Match.reasons_detail``), or None for an old row.
+        texts: The stored English sentences (``Match.reasons``).
+        locale: One of ``SUPPORTED_LOCALES``.
+
+    Returns:
+        The reasons with their sentences.
+    """
+    reasons = [reason_from_json(v) for v in (texts if detail is None else detail)]
+    return render_reasons(reasons, locale)
