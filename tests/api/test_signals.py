@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,7 +42,7 @@ def pair(session: Session) -> Pair:
     )
 
 
-def _put(client: TestClient, pair: Pair, caller: Caller, body: object) -> dict:
+def _put(client: TestClient, pair: Pair, caller: Caller, body: object) -> dict[str, Any]:
     response = client.put(f"/api/v1/matches/{pair.match_id}/signal", json=body, headers=caller.headers)
     return {"status": response.status_code, "body": response.json()}
 

@@ -48,7 +48,9 @@ def world(session: Session, caller: CallerFactory) -> World:
     peru = make_institution(session, name="Peru mining", country="PER", languages=["es"])
     peru_draft = make_request(session, peru, title="Peru's unfinished draft", status="draft")
     peru_offer = make_offer(session, peru, title="Peru's published offer")
-    kenya_draft_offer = make_offer(session, base["kenya"], title="Kenya's draft offer", status="draft")
+    kenya = base["kenya"]
+    assert isinstance(kenya, Institution)
+    kenya_draft_offer = make_offer(session, kenya, title="Kenya's draft offer", status="draft")
     ids = {
         "request": base["request"].id,
         "hiv": base["hiv"].id,
