@@ -11,6 +11,7 @@ from broker.api.routes.knowledge import offers_router, requests_router
 from broker.api.routes.matches import router as matches_router
 from broker.api.routes.profiles import router as profiles_router
 from broker.api.routes.ranking import router as ranking_router
+from broker.api.routes.signals import router as signals_router
 from broker.api.routes.suggest import router as suggest_router
 from broker.api.routes.taxonomy import router as taxonomy_router
 
@@ -20,6 +21,7 @@ for _router in (
     offers_router,
     requests_router,
     matches_router,
+    signals_router,
     keys_router,
     taxonomy_router,
     profiles_router,

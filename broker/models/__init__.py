@@ -8,6 +8,7 @@ from broker.models.institution import Institution, InstitutionKind
 from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.models.match import Match, MatchReview, MatchStatus
 from broker.models.scoring import Embedding, ScoringProfile
+from broker.models.signal import MatchSide, MatchSignal, SignalKind
 from broker.models.ui_session import UiSession
 
 __all__ = [
@@ -22,11 +23,14 @@ __all__ = [
     "KnowledgeRequest",
     "Match",
     "MatchReview",
+    "MatchSide",
+    "MatchSignal",
     "MatchStatus",
     "Offer",
     "OfferStatus",
     "RequestStatus",
     "Role",
     "ScoringProfile",
+    "SignalKind",
     "UiSession",
 ]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from broker.models.base import Base, JsonType, Tracked, utcnow
 from broker.models.institution import enum_check
+from broker.models.signal import MatchSignal
 
 
 class MatchStatus(StrEnum):
@@ -48,6 +49,10 @@ class Match(Tracked, Base):
 
     reviews: Mapped[list[MatchReview]] = relationship(
         back_populates="match", lazy="selectin", order_by="MatchReview.id"
+    )
+    # The institutions' signals, oldest first (written only by broker.services.signals).
+    signals: Mapped[list[MatchSignal]] = relationship(
+        lazy="selectin", order_by="MatchSignal.id", viewonly=True
     )
 
 

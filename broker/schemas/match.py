@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from broker.models import MatchStatus
 from broker.schemas.common import MAX_ID, StrictModel
+from broker.schemas.signal import SignalRead
 
 
 class ReviewCreate(StrictModel):
@@ -54,3 +55,7 @@ class MatchRead(BaseModel):
     computed_at: datetime
     version: int
     reviews: list[ReviewRead] = []
+    signals: list[SignalRead] = Field(
+        default=[],
+        description="The latest signal of each institution of the pair (institution keys: their own only)",
+    )

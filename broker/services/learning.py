@@ -5,6 +5,13 @@ gives weights: negative coefficients are clipped to zero and the rest normalised
 profile is saved only if it separates accepted from rejected matches better than the current
 profile on held-out decisions (stratified k-fold; each profile's acceptance threshold is fitted
 on the training folds).
+
+Institutions' signals on matches (``match_signals``: "interested" / "not relevant", the latest per
+match and institution) count as weak evidence beside staff decisions: each is one more training row
+labelled like an accept or a reject, with weight ``SIGNAL_WEIGHT`` (a staff decision weighs 1).
+They never count towards the minimum number of decisions, and the held-out accuracy that decides
+whether a learned profile is saved is measured on staff decisions only, so signals can shift the
+weights but cannot by themselves make a profile look better.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from broker.errors import InvalidInput
 from broker.matching import FACTORS
-from broker.models import Match, MatchReview, MatchStatus, Role
+from broker.models import Match, MatchReview, MatchSignal, MatchStatus, Role, SignalKind
 from broker.ranking.engine import MatchEngine
 from broker.services import evaluation, profiles
 from broker.services.principal import Principal
@@ -28,6 +35,8 @@ from broker.services.principal import Principal
 MIN_DECISIONS = 30
 MIN_PER_CLASS = 10
 FOLDS = 5
+# An institution's "interested" / "not relevant" is a weaker label than a staff accept / reject.
+SIGNAL_WEIGHT = 0.25
 
 
 @dataclass
@@ -42,6 +51,7 @@ class LearnReport:
     logistic_accuracy: float
     improved: bool
     saved_as: str | None = None
+    signals: int = 0  # institutions' signals used as weak extra training rows
     eval_before: dict[str, float] = field(default_factory=dict)
     eval_after: dict[str, float] = field(default_factory=dict)
 
@@ -68,17 +78,56 @@ def decision_matrix(session: Session) -> tuple[NDArray[np.float64], NDArray[np.i
     return np.array(rows, dtype=np.float64).reshape(-1, len(FACTORS)), np.array(labels, dtype=np.int_)
 
 
-def fit_weights(x: NDArray[np.float64], y: NDArray[np.int_]) -> dict[str, float]:
+@dataclass(frozen=True)
+class SignalRows:
+    """Institutions' signals as weak training rows: (n, 6) factor values, (n,) labels, (n,) weights."""
+
+    x: NDArray[np.float64]
+    y: NDArray[np.int_]
+    weight: NDArray[np.float64]
+
+    @classmethod
+    def empty(cls) -> SignalRows:
+        return cls(np.zeros((0, len(FACTORS))), np.zeros(0, dtype=np.int_), np.zeros(0))
+
+
+def signal_rows(session: Session) -> SignalRows:
+    """The latest signal of each (match, institution): 1 for interested, 0 for not relevant, each with
+    ``SIGNAL_WEIGHT``, over the match's current factor values."""
+    latest: dict[tuple[int, int], str] = {}
+    for match_id, institution_id, signal in session.execute(
+        select(MatchSignal.match_id, MatchSignal.institution_id, MatchSignal.signal).order_by(MatchSignal.id)
+    ):
+        latest[(match_id, institution_id)] = signal
+    ids = sorted({match_id for match_id, _ in latest})
+    components = dict(session.execute(select(Match.id, Match.components).where(Match.id.in_(ids))).all())
+    rows, labels = [], []
+    for (match_id, _), signal in latest.items():
+        values = components.get(match_id) or {}
+        if all(name in values for name in FACTORS):
+            rows.append([float(values[name]) for name in FACTORS])
+            labels.append(int(signal == SignalKind.interested.value))
+    return SignalRows(
+        x=np.array(rows, dtype=np.float64).reshape(-1, len(FACTORS)),
+        y=np.array(labels, dtype=np.int_),
+        weight=np.full(len(labels), SIGNAL_WEIGHT),
+    )
+
+
+def fit_weights(
+    x: NDArray[np.float64], y: NDArray[np.int_], sample_weight: NDArray[np.float64] | None = None
+) -> dict[str, float]:
     """Non-negative weights summing to 1 from a logistic regression of decisions on factor values.
 
     Args:
         x: (n, 6) factor values in [0, 1], columns in ``FACTORS`` order.
         y: (n,) 1 for accepted, 0 for rejected.
+        sample_weight: (n,) weight of each row (None: 1 each).
 
     Returns:
         ``{factor: weight}``; if every coefficient is <= 0, uniform weights.
     """
-    model = LogisticRegression(C=10.0, max_iter=2000).fit(x, y)
+    model = LogisticRegression(C=10.0, max_iter=2000).fit(x, y, sample_weight=sample_weight)
     coef = np.clip(model.coef_[0], 0.0, None)
     if coef.sum() <= 0:
         coef = np.ones(len(FACTORS))
@@ -99,9 +148,19 @@ def _threshold_accuracy(
 
 
 def compare(
-    x: NDArray[np.float64], y: NDArray[np.int_], current: dict[str, float], *, seed: int = 0
+    x: NDArray[np.float64],
+    y: NDArray[np.int_],
+    current: dict[str, float],
+    *,
+    seed: int = 0,
+    signals: SignalRows | None = None,
 ) -> LearnReport:
-    """Cross-validated accuracy of the current weights, the learned weights and the raw logistic model."""
+    """Cross-validated accuracy of the current weights, the learned weights and the raw logistic model.
+
+    ``signals`` join every training fold as weighted rows; the folds and the accuracies are the
+    staff decisions' alone.
+    """
+    extra = signals or SignalRows.empty()
     accepted, rejected = int(y.sum()), int(len(y) - y.sum())
     if len(y) < MIN_DECISIONS or min(accepted, rejected) < MIN_PER_CLASS:
         raise InvalidInput(
@@ -112,10 +171,11 @@ def compare(
     folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=seed)
     scores: dict[str, list[float]] = {"current": [], "learned": [], "logistic": []}
     for train, test in folds.split(x, y):
-        w_learned = np.array(list(fit_weights(x[train], y[train]).values()))
+        train_x, train_y, train_w = _with_signals(x[train], y[train], extra)
+        w_learned = np.array(list(fit_weights(train_x, train_y, train_w).values()))
         for name, w in (("current", w_current), ("learned", w_learned)):
             scores[name].append(_threshold_accuracy(x[train] @ w, y[train], x[test] @ w, y[test]))
-        model = LogisticRegression(C=10.0, max_iter=2000).fit(x[train], y[train])
+        model = LogisticRegression(C=10.0, max_iter=2000).fit(train_x, train_y, sample_weight=train_w)
         scores["logistic"].append(float(model.score(x[test], y[test])))
     mean = {name: float(np.mean(values)) for name, values in scores.items()}
     return LearnReport(
@@ -123,11 +183,23 @@ def compare(
         accepted=accepted,
         rejected=rejected,
         current=dict(current),
-        learned=fit_weights(x, y),
+        learned=fit_weights(*_with_signals(x, y, extra)),
         current_accuracy=mean["current"],
         learned_accuracy=mean["learned"],
         logistic_accuracy=mean["logistic"],
         improved=mean["learned"] > mean["current"],
+        signals=len(extra.y),
+    )
+
+
+def _with_signals(
+    x: NDArray[np.float64], y: NDArray[np.int_], signals: SignalRows
+) -> tuple[NDArray[np.float64], NDArray[np.int_], NDArray[np.float64]]:
+    """Staff decisions (weight 1) followed by the signals' weak rows."""
+    return (
+        np.vstack([x, signals.x]),
+        np.concatenate([y, signals.y]),
+        np.concatenate([np.ones(len(y)), signals.weight]),
     )
 
 
@@ -147,7 +219,7 @@ def learn_profile(
     principal.require(Role.staff, Role.admin)
     current = profiles.get_profile(session, name=base)
     x, y = decision_matrix(session)
-    report = compare(x, y, current.weights)
+    report = compare(x, y, current.weights, signals=signal_rows(session))
     if with_eval:
         try:
             report.eval_before = evaluation.evaluate(

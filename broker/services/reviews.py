@@ -7,8 +7,10 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from broker.errors import NotFound
 from broker.models import KnowledgeRequest, Match, MatchReview, Offer, Role
+from broker.repositories import signals as signal_repo
 from broker.repositories.knowledge import is_visible
 from broker.schemas.match import MatchRead, ReviewCreate, ReviewRead
+from broker.schemas.signal import SignalRead
 from broker.services import audit
 from broker.services.principal import Principal
 from broker.services.writes import check_version, flush
@@ -59,8 +61,12 @@ def review_match(session: Session, *, principal: Principal, match_id: int, data:
 
 
 def match_view(match: Match, *, principal: Principal) -> MatchRead:
-    """The match as ``principal`` may see it: institutions get no staff notes and no reviewer identities."""
+    """The match as ``principal`` may see it: institutions get no staff notes and no reviewer identities,
+    and of the institutions' signals only their own."""
     view = MatchRead.model_validate(match)
+    view.signals = [
+        SignalRead.model_validate(s) for s in signal_repo.readable(match.signals, principal=principal)
+    ]
     if principal.role == Role.institution:
         view.reviews = [_review_for_institutions(r) for r in view.reviews]
     return view

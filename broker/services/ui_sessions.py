@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from broker.errors import Forbidden, Unauthorized
+from broker.errors import Unauthorized
 from broker.models import ApiKey, Role, UiSession
 from broker.services import keys
 from broker.services.principal import Principal
 
 SESSION_LIFETIME = timedelta(hours=8)
-# Institution keys use the JSON API: the workspace shows every institution's records side by side.
+# The staff workspace shows every institution's records side by side; institutions have /ui/my.
 WORKSPACE_ROLES = (Role.admin, Role.staff, Role.broker)
 REVIEWER_ROLES = (Role.admin, Role.staff)
 
@@ -38,6 +38,10 @@ class Viewer:
     @property
     def can_review(self) -> bool:
         return self.principal.role in REVIEWER_ROLES
+
+    @property
+    def is_institution(self) -> bool:
+        return self.principal.role == Role.institution
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +67,11 @@ def sign_in(session: Session, *, api_key: str) -> SignedIn:
 
     Raises:
         Unauthorized: the key is unknown, revoked or expired.
-        Forbidden: an institution key (the workspace is for staff, brokers and admins).
+
+    Every role may sign in: staff, brokers and admins use the workspace, an institution key its own
+    pages under /ui/my (see ``broker.ui.deps``, which keeps each to its own pages).
     """
     principal = keys.authenticate(session, api_key.strip() or None)
-    if principal.role not in WORKSPACE_ROLES:
-        raise Forbidden(
-            "institution keys cannot sign in to the staff workspace; "
-            "use the JSON API (/docs), which shows an institution what it may see"
-        )
     now = datetime.now(UTC)
     _forget_dead_sessions(session, api_key_id=principal.key_id, now=now)
     token = new_token()

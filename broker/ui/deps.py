@@ -5,6 +5,10 @@ Two CSRF defences, both compared in constant time:
 - the sign-in form, which has no session yet, uses a double-submit cookie: the page sets a random
   value in a SameSite=Strict, HttpOnly cookie and in the form, and the post must bring both.
 A post that fails either check is refused with 403 before anything is written.
+
+Each kind of viewer keeps to its own pages: staff, brokers and admins the workspace, an institution
+its pages under /ui/my. A page of the other kind sends the browser home; a form post of the other
+kind is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from broker.api.deps import SessionDep
 from broker.errors import Forbidden, TooManyRequests
 from broker.services import keys, ui_sessions
 from broker.services.ui_sessions import SESSION_LIFETIME, Viewer
+from broker.ui.rendering import HOME, MY_HOME, SeeOther
 
 SESSION_COOKIE = "kb_ui_session"
 SIGN_IN_COOKIE = "kb_ui_sign_in"
@@ -32,7 +37,19 @@ def _viewer(request: Request, session: SessionDep) -> Viewer:
 
 
 def current_viewer(request: Request, session: SessionDep) -> Viewer:
+    """The viewer of a staff page; an institution's session is sent to its own pages instead."""
     viewer = _viewer(request, session)
+    if viewer.is_institution:
+        raise SeeOther(MY_HOME)
+    keys.record_use(session, key_id=viewer.principal.key_id)
+    return viewer
+
+
+def institution_viewer(request: Request, session: SessionDep) -> Viewer:
+    """The viewer of an institution's own page; staff, brokers and admins are sent to the workspace."""
+    viewer = _viewer(request, session)
+    if not viewer.is_institution:
+        raise SeeOther(HOME)
     keys.record_use(session, key_id=viewer.principal.key_id)
     return viewer
 
@@ -46,8 +63,17 @@ def posting_viewer(request: Request, session: SessionDep, csrf_token: Annotated[
     return viewer
 
 
+def institution_posting_viewer(viewer: Annotated[Viewer, Depends(posting_viewer)]) -> Viewer:
+    """The institution behind a form post of its own pages (with the CSRF check done)."""
+    if not viewer.is_institution:
+        raise Forbidden("these forms are for institution accounts")
+    return viewer
+
+
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]
 PostingViewerDep = Annotated[Viewer, Depends(posting_viewer)]
+InstitutionViewerDep = Annotated[Viewer, Depends(institution_viewer)]
+InstitutionPostingViewerDep = Annotated[Viewer, Depends(institution_posting_viewer)]
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, *, max_age: int) -> None:

@@ -50,6 +50,7 @@ from broker.matching import Reason
 HERE = Path(__file__).parent
 SIGN_IN = "/ui/sign-in"
 HOME = "/ui/requests"
+MY_HOME = "/ui/my/requests"
 # No script runs on these pages; styles come from /ui/static only; forms post back to this origin.
 UI_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -247,6 +248,14 @@ def safe_next(value: str | None) -> str:
     return HOME
 
 
+class SeeOther(Exception):
+    """This page is for another kind of viewer: the browser is sent to ``url`` instead (303)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
 class UiRoute(APIRoute):
     """Errors on /ui answer as pages: sign-in needed redirects, the rest explain themselves in HTML."""
 
@@ -258,6 +267,8 @@ class UiRoute(APIRoute):
                 return await handler(request)
             except Unauthorized:
                 return sign_in_redirect(request)
+            except SeeOther as exc:
+                return redirect(exc.url)
             except BrokerError as exc:
                 return error_page(request, exc.status, exc.detail)
             except RequestValidationError as exc:

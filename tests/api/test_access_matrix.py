@@ -158,6 +158,19 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
         lambda ids: {"status": "accepted", "note": "good fit"},
         [A, A, 403, 403, 403, 201, 201],
     ),
+    # institutions signal on their own side only; staff read signals, they do not give them
+    (
+        "PUT",
+        "/api/v1/matches/{match}/signal",
+        lambda ids: {"signal": "interested"},
+        [A, A, 200, 404, 403, 403, 403],
+    ),
+    (
+        "PUT",
+        "/api/v1/matches/{match_on_draft}/signal",
+        lambda ids: {"signal": "not_relevant", "note": "not now"},
+        [A, A, 200, 404, 403, 403, 403],
+    ),
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/audit-events", None, [A, A, 403, 403, 403, 403, 200]),

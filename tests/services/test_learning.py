@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from broker.errors import InvalidInput
 from broker.matching import FACTORS
-from broker.models import Match, MatchReview
+from broker.models import Match, MatchReview, MatchSignal
 from broker.ranking.embedding import HashingEncoder
 from broker.ranking.engine import MatchEngine
 from broker.schemas.profile import ProfilePut, Weights
@@ -93,3 +93,75 @@ def test_learns_from_stored_reviews_and_saves_the_profile(session: Session) -> N
     )
     assert report.decisions == 60 and report.improved and report.saved_as == "learned-test"
     assert profiles.get_profile(session, name="learned-test").weights == report.learned
+
+
+def _signal(session: Session, match: Match, institution_id: int, signal: str, side: str) -> None:
+    session.add(
+        MatchSignal(
+            match_id=match.id, institution_id=institution_id, side=side, signal=signal, actor_name="t"
+        )
+    )
+    session.flush()
+
+
+def test_signals_are_weak_rows_and_the_latest_per_institution_counts(session: Session) -> None:
+    offerer = make_institution(session, name="Offerer", country="BRA", languages=["pt"])
+    seeker = make_institution(session, name="Seeker", country="MOZ", languages=["pt"])
+    components = dict.fromkeys(FACTORS, 0.5)
+    match = Match(
+        request_id=make_request(session, seeker).id,
+        offer_id=make_offer(session, offerer).id,
+        profile="default",
+        score=0.5,
+        rank=1,
+        components=components,
+    )
+    session.add(match)
+    session.flush()
+    _signal(session, match, seeker.id, "interested", "requester")
+    _signal(session, match, seeker.id, "not_relevant", "requester")  # replaces the first
+    _signal(session, match, offerer.id, "interested", "offerer")
+    rows = learning.signal_rows(session)
+    assert rows.x.shape == (2, len(FACTORS)) and sorted(rows.y.tolist()) == [0, 1]
+    assert rows.weight.tolist() == [learning.SIGNAL_WEIGHT] * 2
+
+
+def test_signals_shift_the_learned_weights_but_only_decisions_are_counted() -> None:
+    x, y = synthetic_decisions(600)
+    rng = np.random.default_rng(11)
+    sx = rng.uniform(0, 1, size=(3000, len(FACTORS)))
+    cost = FACTORS.index("cost")
+    sy = (sx[:, cost] > 0.5).astype(int)  # institutions care about cost only
+    signals = learning.SignalRows(x=sx, y=sy, weight=np.full(len(sy), learning.SIGNAL_WEIGHT))
+    even = dict.fromkeys(FACTORS, 1 / len(FACTORS))
+    without = learning.compare(x, y, even)
+    with_signals = learning.compare(x, y, even, signals=signals)
+    assert with_signals.learned["cost"] > without.learned["cost"] + 0.05
+    assert (with_signals.decisions, with_signals.signals, without.signals) == (600, 3000, 0)
+
+
+def test_signals_alone_are_too_few_decisions(session: Session) -> None:
+    offerer = make_institution(session, name="Offerer", country="BRA", languages=["pt"])
+    seeker = make_institution(session, name="Seeker", country="MOZ", languages=["pt"])
+    request = make_request(session, seeker)
+    for i in range(40):
+        match = Match(
+            request_id=request.id,
+            offer_id=make_offer(session, offerer).id,
+            profile="default",
+            score=0.5,
+            rank=i + 1,
+            components=dict.fromkeys(FACTORS, i / 40),
+        )
+        session.add(match)
+        session.flush()
+        _signal(session, match, seeker.id, "interested" if i % 2 else "not_relevant", "requester")
+    with pytest.raises(InvalidInput, match="too few decisions"):
+        learning.learn_profile(
+            session,
+            principal=CLI_LIKE,
+            engine=MatchEngine(HashingEncoder()),
+            base=None,
+            name="learned",
+            with_eval=False,
+        )

@@ -98,13 +98,15 @@ def test_sign_in_without_its_csrf_cookie_is_refused(
     assert session.scalar(select(func.count()).select_from(UiSession)) == 0
 
 
-def test_institution_keys_are_told_to_use_the_json_api(
+def test_institution_keys_sign_in_to_their_own_pages(
     client: TestClient, caller: CallerFactory, session: Session
 ) -> None:
     institution = make_institution(session)
     response = sign_in(client, caller("institution", institution).key)
-    assert response.status_code == 403 and "institution keys cannot sign in" in response.text
-    assert session.scalar(select(func.count()).select_from(UiSession)) == 0
+    assert response.status_code == 303
+    assert session.scalar(select(func.count()).select_from(UiSession)) == 1
+    landing = client.get(response.headers["location"], follow_redirects=False)
+    assert landing.status_code == 303 and landing.headers["location"] == "/ui/my/requests"
 
 
 def test_next_never_leads_off_the_workspace(client: TestClient, caller: CallerFactory) -> None:
