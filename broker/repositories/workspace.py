@@ -16,6 +16,7 @@ from broker.models import (
     Institution,
     KnowledgeRequest,
     Match,
+    MatchStatus,
     Offer,
     OfferStatus,
     RequestAssignment,
@@ -252,7 +253,7 @@ def shortlisted_matches(session: Session, *, request_id: int) -> list[tuple[Matc
         select(Match, Offer, Institution)
         .join(Offer, Offer.id == Match.offer_id)
         .join(Institution, Institution.id == Offer.institution_id)
-        .where(Match.request_id == request_id, Match.status == "shortlisted")
+        .where(Match.request_id == request_id, Match.status == MatchStatus.shortlisted.value)
         .order_by(Match.rank.is_(None), Match.rank, Match.score.desc(), Match.id)
     )
     return [(m, o, i) for m, o, i in session.execute(stmt).unique()]

@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 from broker.models import AssignmentStatus
 from broker.schemas.common import MAX_ID, StrictModel
 
+EARLIEST_DUE = date(2000, 1, 1)
+LATEST_DUE = date(2100, 12, 31)
+
 
 class AssignmentWrite(StrictModel):
     """The whole assignment (PUT): who, how far, by when, and the version it replaces."""
@@ -17,7 +20,9 @@ class AssignmentWrite(StrictModel):
         default=None, ge=1, le=MAX_ID, description="A staff, broker or admin key; null: nobody"
     )
     status: AssignmentStatus = AssignmentStatus.new
-    due_on: date | None = Field(default=None, description="The day the team means to answer by")
+    due_on: date | None = Field(
+        default=None, ge=EARLIEST_DUE, le=LATEST_DUE, description="The day the team means to answer by"
+    )
     version: int = Field(
         ge=0, le=MAX_ID, description="The version you read (0 for a request never assigned); else 409"
     )

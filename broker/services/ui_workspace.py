@@ -282,3 +282,8 @@ def offer_page(session: Session, *, engine: MatchEngine, principal: Principal, o
     ]
     institution = session.get_one(Institution, offer.institution_id)
     return OfferPage(offer=offer, institution=institution, ranking=ranking, candidates=candidates)
+
+
+def offer_institutions(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of the institutions that have offers: the choices of the offers list's filter."""
+    return repo.institutions_with_offers(session)

@@ -87,6 +87,8 @@ templates.env.filters.update(
     language=_language,
     when=_when,
 )
+# Identity until the i18n work installs gettext (it then owns ``_``).
+templates.env.globals.setdefault("_", lambda text, **values: text % values if values else text)
 
 
 def render(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
