@@ -117,7 +117,7 @@ def list_requests(
     sort: str | None = None,
     assignee: str | None = None,
     assignment_status: str | None = None,
-    limit: int = PAGE_SIZE,
+    limit: int | None = None,
 ) -> RequestListing:
     """Requests (open ones unless ``status`` says otherwise) with their match count and best score.
 
@@ -142,7 +142,9 @@ def list_requests(
         assignment_status=assignment_status or None,
     )
     order = parse_sort(sort, allowed=repo.REQUEST_SORTS, default=REQUEST_SORT)
-    rows, total = repo.list_requests(session, filters=filters, sort=order, limit=limit, offset=offset)
+    rows, total = repo.list_requests(
+        session, filters=filters, sort=order, limit=limit or PAGE_SIZE, offset=offset
+    )
     return RequestListing(rows=rows, total=total)
 
 
@@ -160,7 +162,7 @@ def list_offers(
     q: str | None,
     sort: str | None,
     offset: int,
-    limit: int = PAGE_SIZE,
+    limit: int | None = None,
 ) -> OfferListing:
     """Offers (published ones unless ``status`` says otherwise), searched, filtered and sorted."""
     principal.require(*WORKSPACE_ROLES)
@@ -198,7 +200,9 @@ def list_offers(
         q=q or None,
     )
     order = parse_sort(sort, allowed=repo.OFFER_SORTS, default=OFFER_SORT)
-    rows, total = repo.list_offers(session, filters=filters, sort=order, limit=limit, offset=offset)
+    rows, total = repo.list_offers(
+        session, filters=filters, sort=order, limit=limit or PAGE_SIZE, offset=offset
+    )
     return OfferListing(rows=rows, total=total)
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from broker.reference import get_reference
 from broker.repositories.workspace import Sort
-from broker.services.ui_workspace import PAGE_SIZE
+from broker.services import ui_workspace
 
 # Columns a first click sorts highest (or latest) first; the others go A to Z.
 DESCENDING_FIRST = frozenset({"updated", "created", "cost", "matches", "best", "budget"})
@@ -42,7 +42,7 @@ class ListQuery:
 
 def pager(query: ListQuery, *, total: int) -> dict[str, str | None]:
     """The previous and next page links of ``query`` (None at either end)."""
-    size = PAGE_SIZE
+    size = ui_workspace.PAGE_SIZE
     offset = query.offset
     return {
         "previous": query.page_url(max(0, offset - size)) if offset > 0 else None,
