@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from broker.api.deps import ExpensiveCall
+from broker.api.routes.assignments import router as assignments_router
 from broker.api.routes.audit import router as audit_router
 from broker.api.routes.bulk import router as bulk_router
 from broker.api.routes.institutions import router as institutions_router
@@ -20,6 +21,7 @@ for _router in (
     institutions_router,
     offers_router,
     requests_router,
+    assignments_router,
     matches_router,
     signals_router,
     keys_router,

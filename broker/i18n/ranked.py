@@ -30,7 +30,14 @@ def localize_item(item: RankedItem, locale: str) -> RankedItem:
         ReasonDetail(code=d.code, params=d.params, text=render_reason(Reason(d.code, dict(d.params)), locale))
         for d in item.reasons_detail
     ]
-    return item.model_copy(update={"reasons": [d.text for d in detail], "reasons_detail": detail})
+    update: dict[str, object] = {"reasons": [d.text for d in detail], "reasons_detail": detail}
+    if item.cost_breakdown is not None:
+        why = item.cost_breakdown.why
+        text = render_reason(Reason(why.code, dict(why.params)), locale)
+        update["cost_breakdown"] = item.cost_breakdown.model_copy(
+            update={"why": why.model_copy(update={"text": text})}
+        )
+    return item.model_copy(update=update)
 
 
 def localize_ranked(ranked: RankedList, locale: str) -> RankedList:

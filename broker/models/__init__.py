@@ -1,6 +1,7 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
 from broker.models.api_key import ApiKey, Role
+from broker.models.assignment import AssignmentStatus, RequestAssignment
 from broker.models.audit import AuditEvent
 from broker.models.base import Base
 from broker.models.catalog import CatalogDeletion, CatalogState
@@ -13,6 +14,7 @@ from broker.models.ui_session import UiSession
 
 __all__ = [
     "ApiKey",
+    "AssignmentStatus",
     "AuditEvent",
     "Base",
     "CatalogDeletion",
@@ -28,6 +30,7 @@ __all__ = [
     "MatchStatus",
     "Offer",
     "OfferStatus",
+    "RequestAssignment",
     "RequestStatus",
     "Role",
     "ScoringProfile",

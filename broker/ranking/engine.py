@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.matching import (
+    CostBreakdown,
     DemandArrays,
     FactorParams,
     Fit,
@@ -36,9 +37,11 @@ from broker.matching import (
     SupplyArrays,
     Weights,
     build_supply,
+    cost_breakdown,
     explain_match,
     fit_of,
     match_evidence,
+    modality_reason,
     rank,
     ranked_matches,
     score_pairs,
@@ -367,7 +370,8 @@ class MatchEngine:
         if match.gate < 1.0:
             weak = {"relevance": round(match.relevance, 4), "share": round(match.gate, 4)}
             reasons.append(Reason("relevance.weak", weak))
-        return Explained(match, reasons, fit)
+        cost = cost_breakdown(demand, supply, scored, match.position, self.book.tables, self.book.codes)
+        return Explained(match, reasons, fit, cost, modality_reason(evidence, self.book.codes))
 
     def _inferred_reasons(self, row: DemandRow, offer: OfferRow | None) -> list[Reason]:
         """Say where sectors were inferred from a text rather than given by its author."""
@@ -387,3 +391,5 @@ class Explained:
     match: RankedMatch
     reasons: list[Reason]
     fit: Fit
+    cost: CostBreakdown
+    modality_why: Reason  # why the cost estimate assumes its modality

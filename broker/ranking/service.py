@@ -15,8 +15,16 @@ from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestSt
 from broker.ranking.codebook import demand_row
 from broker.ranking.embedding import embedding_text
 from broker.ranking.engine import Explained, MatchEngine
+from broker.repositories import knowledge as knowledge_repo
 from broker.repositories import matches as repo
-from broker.schemas.ranking import ExploreRequest, RankedItem, RankedList, ReasonDetail
+from broker.schemas.ranking import (
+    CostBreakdownRead,
+    ExploreRequest,
+    PartySummary,
+    RankedItem,
+    RankedList,
+    ReasonDetail,
+)
 from broker.services import knowledge, profiles
 from broker.services.language import detect_language
 from broker.services.principal import Principal
@@ -77,8 +85,16 @@ def matches_for_request(
         repo.upsert_ranked(session, request_id=request.id, rows=rows)
         repo.unrank_others(session, request_id=request.id, keep_offer_ids=[e.match.id for e in ranked])
         stored = repo.ranked_for_request(session, request_id=request.id)
+    offers = _parties(session, Offer, [e.match.id for e in ranked])
     items = [
-        _item(engine, e, request_id=request.id, offer_id=e.match.id, stored=stored.get(e.match.id))
+        _item(
+            engine,
+            e,
+            request_id=request.id,
+            offer_id=e.match.id,
+            stored=stored.get(e.match.id),
+            offer=offers.get(e.match.id),
+        )
         for e in ranked
     ]
     return ranked_list(items, engine, chosen.name, recomputed=True)
@@ -121,8 +137,16 @@ def requests_for_offer(
         now=time.time(),
     )
     stored = repo.existing_for_offer(session, offer_id=offer.id, request_ids=[e.match.id for e in ranked])
+    requests = _parties(session, KnowledgeRequest, [e.match.id for e in ranked])
     items = [
-        _item(engine, e, request_id=e.match.id, offer_id=offer.id, stored=stored.get(e.match.id))
+        _item(
+            engine,
+            e,
+            request_id=e.match.id,
+            offer_id=offer.id,
+            stored=stored.get(e.match.id),
+            request=requests.get(e.match.id),
+        )
         for e in ranked
     ]
     return ranked_list(items, engine, chosen.name, recomputed=True)
@@ -162,7 +186,11 @@ def explore(
         per_institution=per_institution,
         now=time.time(),
     )
-    items = [_item(engine, e, request_id=None, offer_id=e.match.id, stored=None) for e in ranked]
+    offers = _parties(session, Offer, [e.match.id for e in ranked])
+    items = [
+        _item(engine, e, request_id=None, offer_id=e.match.id, stored=None, offer=offers.get(e.match.id))
+        for e in ranked
+    ]
     return ranked_list(items, engine, chosen.name, recomputed=True)
 
 
@@ -209,8 +237,44 @@ def _row(e: Explained, profile: str) -> dict[str, object]:
     }
 
 
+def _cost(engine: MatchEngine, e: Explained) -> CostBreakdownRead:
+    c, why = e.cost, render_reasons([e.modality_why], DEFAULT_LOCALE)[0]
+    return CostBreakdownRead(
+        fixed_usd=c.fixed_usd,
+        participants_usd=c.participants_usd,
+        travel_usd=c.travel_usd,
+        interpretation_usd=c.interpretation_usd,
+        total_usd=c.total_usd,
+        modality=engine.book.modality_codes[c.modality],
+        why=ReasonDetail(code=why.code, params=why.params, text=why.text),
+    )
+
+
+def _parties(
+    session: Session, model: type[Offer] | type[KnowledgeRequest], ids: list[int]
+) -> dict[int, PartySummary]:
+    """One line about each ranked offer (or request): title, institution, country."""
+    return {
+        row.id: PartySummary(
+            id=row.id,
+            title=row.title,
+            institution_id=row.institution_id,
+            institution_name=row.institution_name,
+            country=row.country,
+        )
+        for row in knowledge_repo.summaries(session, model=model, ids=ids)
+    }
+
+
 def _item(
-    engine: MatchEngine, e: Explained, *, request_id: int | None, offer_id: int | None, stored: Match | None
+    engine: MatchEngine,
+    e: Explained,
+    *,
+    request_id: int | None,
+    offer_id: int | None,
+    stored: Match | None,
+    offer: PartySummary | None = None,
+    request: PartySummary | None = None,
 ) -> RankedItem:
     m = e.match
     return RankedItem(
@@ -227,6 +291,9 @@ def _item(
         status=stored.status if stored else None,
         fit=e.fit,
         relevance=m.relevance,
+        cost_breakdown=_cost(engine, e),
+        offer=offer,
+        request=request,
     )
 
 

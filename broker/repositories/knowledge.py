@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, Row, or_, select
 from sqlalchemy.orm import Session
 
-from broker.models import KnowledgeRequest, Offer, OfferStatus, RequestStatus, Role
+from broker.models import Institution, KnowledgeRequest, Offer, OfferStatus, RequestStatus, Role
 from broker.repositories.common import fetch_page, json_list_contains, text_search
 from broker.services.principal import Principal
 
@@ -70,3 +72,23 @@ def list_items(
     if filters.q:
         stmt = stmt.where(text_search(filters.q, model.search_text))
     return fetch_page(session, stmt, limit=limit, offset=offset)  # type: ignore[return-value]
+
+
+def summaries(
+    session: Session, *, model: type[Offer] | type[KnowledgeRequest], ids: Sequence[int]
+) -> list[Row[Any]]:
+    """(id, title, institution_id, institution_name, country) of the given offers or requests."""
+    if not ids:
+        return []
+    stmt = (
+        select(
+            model.id,
+            model.title,
+            model.institution_id,
+            Institution.name.label("institution_name"),
+            model.country,
+        )
+        .join(Institution, Institution.id == model.institution_id)
+        .where(model.id.in_(ids))
+    )
+    return list(session.execute(stmt))

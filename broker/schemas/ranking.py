@@ -27,6 +27,32 @@ class ReasonDetail(BaseModel):
     text: str = Field(description="The sentence in the response's language (Content-Language)")
 
 
+class CostBreakdownRead(BaseModel):
+    """A pair's estimated cost in the parts of the cost model; the parts sum to the total."""
+
+    fixed_usd: float = Field(description="The modality's fixed cost, or the offer's own stated delivery cost")
+    participants_usd: float = Field(description="Per-participant costs (0 when the offer states its cost)")
+    travel_usd: float = Field(description="Airfare and daily costs of whoever travels")
+    interpretation_usd: float = Field(
+        description="Interpretation, when the two sides share no working language"
+    )
+    total_usd: float = Field(description="The estimate the cost factor scored")
+    modality: str = Field(description="The modality the estimate assumes", examples=["expert_visit"])
+    why: ReasonDetail = Field(
+        description="Why that modality (e.g. modality.substituted: related and cheaper)"
+    )
+
+
+class PartySummary(BaseModel):
+    """The other side of a match in one line: what it is, who offers or asks, from where."""
+
+    id: int
+    title: str
+    institution_id: int
+    institution_name: str
+    country: str | None = Field(description="ISO 3166-1 alpha-3")
+
+
 class RankedItem(BaseModel):
     id: int | None = Field(description="The stored match's id (null for an exploratory ranking)")
     request_id: int | None
@@ -53,6 +79,11 @@ class RankedItem(BaseModel):
         le=1,
         description="Topical relevance (semantic and sector evidence) that gates the other factors",
     )
+    cost_breakdown: CostBreakdownRead | None = Field(
+        default=None, description="The estimate's parts (null for matches shown as last stored)"
+    )
+    offer: PartySummary | None = Field(default=None, description="The offer, for ranked offers")
+    request: PartySummary | None = Field(default=None, description="The request, for ranked requests")
 
 
 class RankedList(BaseModel):

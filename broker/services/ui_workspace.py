@@ -12,19 +12,30 @@ from sqlalchemy.orm import Session
 
 from broker.errors import InvalidInput
 from broker.matching import FACTORS
-from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus
+from broker.models import (
+    AssignmentStatus,
+    Institution,
+    KnowledgeRequest,
+    Match,
+    Offer,
+    OfferStatus,
+    RequestStatus,
+)
 from broker.ranking import service as matching
 from broker.ranking.engine import MatchEngine
 from broker.reference import get_reference
 from broker.repositories import workspace as repo
+from broker.schemas.assignment import AssignmentRead
 from broker.schemas.ranking import RankedItem, RankedList
-from broker.services import knowledge
+from broker.services import assignments, knowledge
 from broker.services.principal import Principal
 from broker.services.ui_sessions import WORKSPACE_ROLES
 
 PAGE_SIZE = 50
 RANKED_LIMIT = 10
 ALL_STATUSES = "all"
+REQUEST_SORT = repo.Sort("created", descending=True)
+OFFER_SORT = repo.Sort("updated", descending=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,12 @@ class RequestListing:
     def unmet(self, row: repo.RequestSummary) -> bool:
         """No good (strong or possible) ranked match, or never ranked."""
         return row.good == 0
+
+
+@dataclass(frozen=True, slots=True)
+class OfferListing:
+    rows: list[repo.OfferSummary]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +72,8 @@ class RequestPage:
     institution: Institution
     ranking: RankedList
     candidates: list[OfferCandidate]
+    assignment: AssignmentRead
+    assignees: list[assignments.Assignee]
     factors: tuple[str, ...] = FACTORS
 
 
@@ -74,6 +93,18 @@ class OfferPage:
     factors: tuple[str, ...] = FACTORS
 
 
+def parse_sort(value: str | None, *, allowed: tuple[str, ...], default: repo.Sort) -> repo.Sort:
+    """``"title"`` (ascending) or ``"-title"`` (descending), one of ``allowed``; None: ``default``."""
+    if not value:
+        return default
+    sort = repo.Sort(value.removeprefix("-"), descending=value.startswith("-"))
+    if sort.key not in allowed:
+        raise InvalidInput(
+            f"cannot sort by {value!r}: use one of {', '.join(allowed)} (a leading - reverses)"
+        )
+    return sort
+
+
 def list_requests(
     session: Session,
     *,
@@ -84,38 +115,127 @@ def list_requests(
     q: str | None,
     unmet_only: bool,
     offset: int,
-    limit: int = PAGE_SIZE,
+    sort: str | None = None,
+    assignee: str | None = None,
+    assignment_status: str | None = None,
+    limit: int | None = None,
 ) -> RequestListing:
-    """Requests (open ones unless ``status`` says otherwise) with their match count and best score."""
+    """Requests (open ones unless ``status`` says otherwise) with their match count and best score.
+
+    ``assignee`` is ``"me"``, ``"none"`` or a key id; ``sort`` a key of ``repo.REQUEST_SORTS``.
+    """
     principal.require(*WORKSPACE_ROLES)
-    ref = get_reference()
-    countries = None
-    if region:
-        found = ref.region(region)
-        if found is None:
-            raise InvalidInput(f"unknown region {region!r}")
-        countries = found.members
-    sectors = None
-    if sector_group:
-        group = ref.sector_group(sector_group)
-        if group is None or group.code != sector_group:
-            raise InvalidInput(f"unknown sector group {sector_group!r}")
-        sectors = tuple(s.code for s in ref.sectors if s.group == group.code)
     if status == ALL_STATUSES:
         status = None
     elif status is None:
         status = RequestStatus.open.value
     elif status not in RequestStatus.__members__:
         raise InvalidInput(f"unknown status {status!r}")
+    if assignment_status and assignment_status not in AssignmentStatus.__members__:
+        raise InvalidInput(f"unknown assignment status {assignment_status!r}")
     filters = repo.RequestFilters(
         status=status,
-        countries=countries,
-        sectors=sectors,
+        countries=_countries(region),
+        sectors=_sectors(sector_group),
         q=q or None,
         unmet_only=unmet_only,
+        assignee_key_id=_assignee(assignee, principal),
+        assignment_status=assignment_status or None,
     )
-    rows, total = repo.list_requests(session, filters=filters, limit=limit, offset=offset)
+    order = parse_sort(sort, allowed=repo.REQUEST_SORTS, default=REQUEST_SORT)
+    rows, total = repo.list_requests(
+        session, filters=filters, sort=order, limit=limit or PAGE_SIZE, offset=offset
+    )
     return RequestListing(rows=rows, total=total)
+
+
+def list_offers(
+    session: Session,
+    *,
+    principal: Principal,
+    status: str | None,
+    region: str | None,
+    country: str | None,
+    sector_group: str | None,
+    modality: str | None,
+    language: str | None,
+    institution_id: int | None,
+    q: str | None,
+    sort: str | None,
+    offset: int,
+    limit: int | None = None,
+) -> OfferListing:
+    """Offers (published ones unless ``status`` says otherwise), searched, filtered and sorted."""
+    principal.require(*WORKSPACE_ROLES)
+    ref = get_reference()
+    if status == ALL_STATUSES:
+        status = None
+    elif status is None:
+        status = OfferStatus.published.value
+    elif status not in OfferStatus.__members__:
+        raise InvalidInput(f"unknown status {status!r}")
+    countries = _countries(region)
+    if country:
+        found = ref.country(country)
+        if found is None:
+            raise InvalidInput(f"unknown country {country!r}")
+        countries = tuple(c for c in countries or (found.alpha3,) if c == found.alpha3)
+    modality_code = language_code = None
+    if modality:
+        chosen_modality = ref.modality(modality)
+        if chosen_modality is None:
+            raise InvalidInput(f"unknown modality {modality!r}")
+        modality_code = chosen_modality.code
+    if language:
+        chosen_language = ref.language(language)
+        if chosen_language is None:
+            raise InvalidInput(f"unknown language {language!r}")
+        language_code = chosen_language.code
+    filters = repo.OfferFilters(
+        status=status,
+        countries=countries,
+        sectors=_sectors(sector_group),
+        modality=modality_code,
+        language=language_code,
+        institution_id=institution_id,
+        q=q or None,
+    )
+    order = parse_sort(sort, allowed=repo.OFFER_SORTS, default=OFFER_SORT)
+    rows, total = repo.list_offers(
+        session, filters=filters, sort=order, limit=limit or PAGE_SIZE, offset=offset
+    )
+    return OfferListing(rows=rows, total=total)
+
+
+def _countries(region: str | None) -> tuple[str, ...] | None:
+    if not region:
+        return None
+    found = get_reference().region(region)
+    if found is None:
+        raise InvalidInput(f"unknown region {region!r}")
+    return tuple(found.members)
+
+
+def _sectors(sector_group: str | None) -> tuple[str, ...] | None:
+    if not sector_group:
+        return None
+    ref = get_reference()
+    group = ref.sector_group(sector_group)
+    if group is None or group.code != sector_group:
+        raise InvalidInput(f"unknown sector group {sector_group!r}")
+    return tuple(s.code for s in ref.sectors if s.group == group.code)
+
+
+def _assignee(value: str | None, principal: Principal) -> int | None:
+    if not value:
+        return None
+    if value == "me":
+        return principal.key_id
+    if value == "none":
+        return repo.UNASSIGNED
+    if value.isdigit() and 0 < int(value) < 2**31:
+        return int(value)
+    raise InvalidInput(f"unknown assignee {value!r}: use me, none or a key id")
 
 
 def request_page(
@@ -140,7 +260,14 @@ def request_page(
         if item.offer_id in offers
     ]
     institution = session.get_one(Institution, request.institution_id)
-    return RequestPage(request=request, institution=institution, ranking=ranking, candidates=candidates)
+    return RequestPage(
+        request=request,
+        institution=institution,
+        ranking=ranking,
+        candidates=candidates,
+        assignment=assignments.get_assignment(session, principal=principal, request_id=request_id),
+        assignees=assignments.assignees(session),
+    )
 
 
 def offer_page(session: Session, *, engine: MatchEngine, principal: Principal, offer_id: int) -> OfferPage:
@@ -160,3 +287,8 @@ def offer_page(session: Session, *, engine: MatchEngine, principal: Principal, o
     ]
     institution = session.get_one(Institution, offer.institution_id)
     return OfferPage(offer=offer, institution=institution, ranking=ranking, candidates=candidates)
+
+
+def offer_institutions(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of the institutions that have offers: the choices of the offers list's filter."""
+    return repo.institutions_with_offers(session)

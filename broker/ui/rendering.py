@@ -190,7 +190,7 @@ templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 templates.env.policies["ext.i18n.trimmed"] = True
 templates.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-templates.env.globals.update(languages=LANGUAGE_NAMES)
+templates.env.globals.update(ui_languages=LANGUAGE_NAMES)
 templates.env.filters.update(
     usd=_usd,
     estimate=_estimate,
@@ -206,6 +206,8 @@ templates.env.filters.update(
     reasons=_reasons,
     summary=_summary,
 )
+# Identity until the i18n work installs gettext (it then owns ``_``).
+templates.env.globals.setdefault("_", lambda text, **values: text % values if values else text)
 
 
 def render(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:

@@ -171,6 +171,15 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
         lambda ids: {"signal": "not_relevant", "note": "not now"},
         [A, A, 200, 404, 403, 403, 403],
     ),
+    # institutions read an assignment's status on requests they may read; the broker team sets it
+    ("GET", "/api/v1/requests/{request_a}/assignment", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/requests/{draft_request_a}/assignment", None, [A, A, 200, 404, 200, 200, 200]),
+    (
+        "PUT",
+        "/api/v1/requests/{request_a}/assignment",
+        lambda ids: {"status": "in_review", "version": 0},
+        [A, A, 403, 403, 200, 200, 200],
+    ),
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/audit-events", None, [A, A, 403, 403, 403, 403, 200]),

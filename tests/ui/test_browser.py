@@ -280,3 +280,96 @@ def test_the_sign_in_page_works_without_styles_or_scripts_from_elsewhere(
     expect(page.get_by_label("API key")).to_be_focused()
     assert all(url.startswith(workspace.server.base_url) for url in requested), requested
     assert len(requested) == 2  # the page and its stylesheet
+
+
+def test_staff_follow_a_gap_assign_shortlist_export_brief_and_compare(
+    page: Page, workspace: Workspace, tmp_path: Path
+) -> None:
+    _sign_in(page, workspace.staff)
+    page.get_by_role("link", name="Gaps").click()
+    education = page.locator("table.heat tbody tr", has=page.get_by_role("rowheader", name="Education"))
+    americas = [t.strip() for t in page.locator("table.heat thead th").all_inner_texts()].index("Americas")
+    education.locator("td").nth(americas - 1).get_by_role("link", name=re.compile(r"^\d+ req$")).click()
+    page.wait_for_url("**/ui/requests?sector=110&region=019")
+    page.get_by_role("link", name="Keep rural teenagers in school").click()
+    page.wait_for_url(re.compile(r"/ui/requests/\d+$"))
+    request_url = page.url
+
+    # assign it to oneself, in review, due on a date
+    assignment = page.locator("#assignment")
+    expect(assignment).to_contain_text("Nobody looks after this request yet.")
+    assignment.get_by_label("Assigned to").select_option(label="Amina (staff) (staff)")
+    assignment.get_by_label("Progress").select_option("in_review")
+    assignment.get_by_label("Due on").fill("2027-02-15")
+    assignment.get_by_role("button", name="Save assignment").click()
+    page.wait_for_url("**?assigned=1#assignment")
+    expect(page.get_by_role("status")).to_have_text("Assignment saved.")
+    expect(assignment).to_contain_text("Looked after by Amina (staff) · due 2027-02-15")
+    page.evaluate("window.scrollTo(0, 0)")
+    _shot(page, "assignment")
+
+    # shortlist the first two ranked offers, each with a note
+    matches = page.locator("article.match")
+    assert matches.count() >= 2
+    titles = [matches.nth(i).locator("h3 a").inner_text() for i in range(2)]
+    for i, title in enumerate(titles):
+        card = page.locator("article.match", has=page.get_by_role("link", name=title, exact=True))
+        card.get_by_label("Note on this decision").fill(f"Worth a call ({i + 1})")
+        card.get_by_role("button", name="Shortlist").click()
+        page.wait_for_url(re.compile(r"#match-\d+$"))
+        expect(card.locator(".history")).to_contain_text(f"Worth a call ({i + 1})")
+    page.locator("article.match").first.locator("details.offer-text summary").click()
+    expect(page.locator("article.match").first.locator("details.offer-text p.description")).to_be_visible()
+
+    # the CSV download holds exactly those two, in the stable columns
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the shortlist (CSV)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name.startswith("shortlist-request-") and saved.suffix == ".csv"
+    rows = saved.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].split(",")[:5] == ["request_id", "request", "rank", "score", "fit"]
+    assert len(rows) == 3 and all("Keep rural teenagers in school" in row for row in rows[1:])
+    assert [t in "\n".join(rows) for t in titles] == [True, True]
+    assert "Worth a call (1)" in rows[1] + rows[2] and "Worth a call (2)" in rows[1] + rows[2]
+
+    # the printable brief: no navigation, the request then both offers
+    page.get_by_role("link", name="Printable brief of the shortlist").click()
+    page.wait_for_url("**/brief")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Keep rural teenagers in school")
+    assert page.get_by_role("navigation").count() == 0
+    assert page.locator("article.brief-offer h3").all_inner_texts() == [
+        f"{i + 1}. {t}" for i, t in enumerate(titles)
+    ]
+    page.emulate_media(media="print")
+    expect(page.locator(".screen-only")).to_be_hidden()
+    _shot(page, "brief")
+    page.emulate_media(media="screen")
+
+    # compare the two side by side
+    page.goto(request_url)
+    for title in titles:
+        card = page.locator("article.match", has=page.get_by_role("link", name=title, exact=True))
+        card.get_by_label("Compare").check()
+    page.get_by_role("button", name="Compare the selected offers").click()
+    page.wait_for_url(re.compile(r"/compare\?offers=\d+&offers=\d+$"))
+    columns = page.locator("table.compare thead th a").all_inner_texts()
+    assert columns == titles
+    expect(page.locator("table.compare")).to_contain_text("Estimated cost")
+    _shot(page, "compare")
+
+    # the list shows the assignment; the offers list sorts by keyboard
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Requests").click()
+    page.get_by_label("Assigned to").select_option("me")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("table.list tbody tr")).to_have_count(1)
+    expect(page.locator("table.list tbody tr")).to_contain_text("in review")
+    nav.get_by_role("link", name="Offers").click()
+    page.get_by_role("link", name=re.compile("^Typical cost")).focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/offers?sort=-cost")
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("Typical cost")
+    costs = page.locator("table.list tbody td.num").all_inner_texts()
+    assert costs == sorted(costs, key=lambda c: -float(c.removeprefix("USD\xa0").replace(",", "")))
+    _shot(page, "offers")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -138,3 +139,34 @@ def test_brokers_see_the_gaps_but_cannot_rank_from_them(
     refused = client.post("/ui/gaps/rank", data={"csrf_token": csrf}, follow_redirects=False)
     assert refused.status_code == 403
     assert session.scalar(select(func.count()).select_from(Match)) == 0
+
+
+def _listed(client: TestClient, href: str) -> int:
+    found = re.search(r'<p class="summary" role="status">(\d+) (?:request|offer)', client.get(href).text)
+    assert found, href
+    return int(found.group(1))
+
+
+def test_every_gap_count_links_to_a_list_of_exactly_that_many_records(
+    client: TestClient, caller: CallerFactory, session: Session
+) -> None:
+    _catalogue(session)
+    kenya = make_institution(session, name="Kenya suggestions", country="KEN")
+    suggested = {
+        "sectors": [{"code": "11220", "name": "Primary education", "confidence": 0.8, "confident": True}]
+    }
+    make_request(session, kenya, sectors=[], suggested=suggested)  # counted by its confident suggestion
+    signed_in(client, caller("staff").key)
+    html = client.get("/ui/gaps").text
+    links = re.findall(
+        r'<a href="(/ui/(?:requests|offers)\?[^"]+)"[^>]*>(?:<strong>)?(\d+) (req|off|unmet)', html
+    )
+    assert (
+        len(links) >= 3 * 6
+    )  # three links in each counted cell, row total, column total and the grand total
+    hrefs = {unescape(h) for h, _, _ in links}
+    assert f"/ui/requests?sector={EDUCATION}&region={AFRICA}" in hrefs
+    assert f"/ui/offers?sector={HEALTH}&region={ASIA}" in hrefs
+    assert f"/ui/requests?sector={HEALTH}&region={AFRICA}&unmet=1" in hrefs
+    for href, count, _ in links:
+        assert _listed(client, unescape(href)) == int(count), unescape(href)

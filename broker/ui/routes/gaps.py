@@ -19,7 +19,13 @@ def gap_view(
     request: Request, session: SessionDep, viewer: ViewerDep, ranked: int | None = None
 ) -> HTMLResponse:
     """A heat map of open requests, published offers and unmet requests by sector group x region."""
-    context = {"viewer": viewer, "section": "gaps", "gaps": gaps.gap_map(session), "ranked": ranked}
+    context = {
+        "viewer": viewer,
+        "section": "gaps",
+        "gaps": gaps.gap_map(session),
+        "ranked": ranked,
+        "unknown": gaps.UNKNOWN,
+    }
     return render(request, "gaps.html", context)
 
 

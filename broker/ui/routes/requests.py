@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from broker.api.deps import EngineDep, RowId, SessionDep
-from broker.models import MatchStatus, RequestStatus
-from broker.reference import get_reference
+from broker.models import AssignmentStatus, MatchStatus, RequestStatus
+from broker.repositories import workspace as repo
+from broker.schemas.common import MAX_ID
 from broker.schemas.match import ReviewCreate
-from broker.services import reviews, ui_workspace
+from broker.services import assignments, reviews, ui_workspace
+from broker.ui.assignment_form import assignment_form
 from broker.ui.deps import PostingViewerDep, ViewerDep
+from broker.ui.listing import ListQuery, pager, region_and_sector_choices
 from broker.ui.rendering import UiRoute, redirect, render
 
 router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 Text = Annotated[str | None, Query(max_length=200)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
 
 
 @router.get("/requests")
@@ -30,10 +33,20 @@ def list_requests(
     sector: Text = None,
     q: Text = None,
     unmet: bool = False,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    assignee: Text = None,
+    assignment: Text = None,
+    sort: Text = None,
+    offset: Offset = 0,
 ) -> HTMLResponse:
-    """Requests with their number of proposed matches and best score; unmet demand flagged."""
-    chosen = {"status": status or None, "region": region or None, "sector": sector or None, "q": q or None}
+    """Requests with their number of proposed matches, best score and assignment; unmet demand flagged."""
+    chosen = {
+        "status": status or None,
+        "region": region or None,
+        "sector": sector or None,
+        "q": q or None,
+        "assignee": assignee or None,
+        "assignment": assignment or None,
+    }
     listing = ui_workspace.list_requests(
         session,
         principal=viewer.principal,
@@ -42,28 +55,27 @@ def list_requests(
         sector_group=chosen["sector"],
         q=chosen["q"],
         unmet_only=unmet,
+        assignee=chosen["assignee"],
+        assignment_status=chosen["assignment"],
+        sort=sort or None,
         offset=offset,
     )
-    query = {k: v for k, v in chosen.items() if v} | ({"unmet": "1"} if unmet else {})
-
-    def page(start: int) -> str:
-        return "/ui/requests?" + urlencode(query | ({"offset": str(start)} if start else {}))
-
-    size = ui_workspace.PAGE_SIZE
-    ref = get_reference()
+    params = {k: v for k, v in chosen.items() if v} | ({"unmet": "1"} if unmet else {})
+    order = ui_workspace.parse_sort(sort, allowed=repo.REQUEST_SORTS, default=ui_workspace.REQUEST_SORT)
+    query = ListQuery(path="/ui/requests", params=params, sort=order, offset=offset)
     context = {
         "viewer": viewer,
         "section": "requests",
         "listing": listing,
         "chosen": chosen,
         "unmet": unmet,
+        "query": query,
         "offset": offset,
-        "previous": page(max(0, offset - size)) if offset > 0 else None,
-        "next": page(offset + size) if offset + size < listing.total else None,
+        **pager(query, total=listing.total),
         "statuses": [s.value for s in RequestStatus],
-        "regions": [r for r in ref.regions if r.level == "region"],
-        "sub_regions": sorted((r for r in ref.regions if r.level == "sub_region"), key=lambda r: r.name),
-        "groups": ref.sector_groups,
+        "assignment_statuses": [s.value for s in AssignmentStatus],
+        "assignees": assignments.assignees(session),
+        **region_and_sector_choices(),
     }
     return render(request, "requests.html", context)
 
@@ -75,12 +87,20 @@ def request_page(
     session: SessionDep,
     viewer: ViewerDep,
     engine: EngineDep,
+    assigned: bool = False,
 ) -> HTMLResponse:
-    """The request and its ranked offers, each with factor bars, reasons, cost and its review history."""
+    """The request, its assignment and its ranked offers, each with factors, reasons, cost and history."""
     page = ui_workspace.request_page(
         session, engine=engine, principal=viewer.principal, request_id=request_id
     )
-    return render(request, "request.html", {"viewer": viewer, "section": "requests", "page": page})
+    context = {
+        "viewer": viewer,
+        "section": "requests",
+        "page": page,
+        "assigned": assigned,
+        "assignment_statuses": [s.value for s in AssignmentStatus],
+    }
+    return render(request, "request.html", context)
 
 
 @router.post("/matches/{match_id}/review")
@@ -100,3 +120,19 @@ def review(
     data = ReviewCreate(status=status, note=note.strip() or None)
     match = reviews.review_match(session, principal=viewer.principal, match_id=match_id, data=data)
     return redirect(f"/ui/requests/{match.request_id}#match-{match.id}")
+
+
+@router.post("/requests/{request_id}/assignment")
+def assign(
+    request_id: RowId,
+    session: SessionDep,
+    viewer: PostingViewerDep,
+    status: Annotated[AssignmentStatus, Form()],
+    version: Annotated[int, Form(ge=0, le=MAX_ID)],
+    assignee: Annotated[str, Form(max_length=20)] = "",
+    due_on: Annotated[str, Form(max_length=20)] = "",
+) -> RedirectResponse:
+    """Assign the request, set its progress and due date; refused if someone changed it meanwhile."""
+    data = assignment_form(assignee=assignee, status=status, due_on=due_on, version=version)
+    assignments.set_assignment(session, principal=viewer.principal, request_id=request_id, data=data)
+    return redirect(f"/ui/requests/{request_id}?assigned=1#assignment")

@@ -1,0 +1,166 @@
+"""Assigning a request to a member of the broker team, with a status and a due date.
+
+A request without an assignment row is ``new`` and unassigned (version 0). Every change is
+checked against the version the caller read, and recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from broker.errors import InvalidInput, StaleVersion
+from broker.models import AssignmentStatus, KnowledgeRequest, RequestAssignment, Role
+from broker.repositories import workspace as repo
+from broker.schemas.assignment import AssignmentRead, AssignmentWrite
+from broker.services import audit, knowledge
+from broker.services.principal import Principal
+from broker.services.writes import check_version, flush
+
+ASSIGNER_ROLES = (Role.admin, Role.staff, Role.broker)
+# Whom a request can be given to: anyone who may work in the staff workspace.
+ASSIGNEE_ROLES = ASSIGNER_ROLES
+
+
+@dataclass(frozen=True, slots=True)
+class Assignee:
+    key_id: int
+    name: str
+    role: str
+
+
+def get_assignment(session: Session, *, principal: Principal, request_id: int) -> AssignmentRead:
+    """The request's assignment as ``principal`` may see it (404 when the request is not readable)."""
+    knowledge.get_item(session, KnowledgeRequest, principal=principal, item_id=request_id)
+    row = repo.assignment_for(session, request_id=request_id)
+    return assignment_view(row, request_id=request_id, principal=principal)
+
+
+def assignment_view(
+    row: RequestAssignment | None, *, request_id: int, principal: Principal
+) -> AssignmentRead:
+    """The row (or the default of a request never assigned); institutions get no assignee."""
+    if row is None:
+        view = AssignmentRead(
+            request_id=request_id,
+            assignee_key_id=None,
+            assignee_user_id=None,
+            assignee_name=None,
+            status=AssignmentStatus.new,
+            due_on=None,
+            version=0,
+            updated_at=None,
+        )
+    else:
+        view = AssignmentRead(
+            request_id=row.request_id,
+            assignee_key_id=row.assignee_key_id,
+            assignee_user_id=row.assignee_user_id,
+            assignee_name=row.assignee_name,
+            status=AssignmentStatus(row.status),
+            due_on=row.due_on,
+            version=row.version,
+            updated_at=row.updated_at,
+        )
+    if principal.role == Role.institution:
+        view = view.model_copy(
+            update={"assignee_key_id": None, "assignee_user_id": None, "assignee_name": None}
+        )
+    return view
+
+
+def assignees(session: Session) -> list[Assignee]:
+    """Active (not revoked, not expired) staff, broker and admin keys, by name."""
+    return [
+        Assignee(key_id=k.id, name=k.name, role=k.role)
+        for k in repo.active_keys(session, roles=[r.value for r in ASSIGNEE_ROLES])
+    ]
+
+
+def set_assignment(
+    session: Session, *, principal: Principal, request_id: int, data: AssignmentWrite
+) -> RequestAssignment:
+    """Replace the request's assignment (staff, broker, admin), if ``data.version`` is the current one."""
+    principal.require(*ASSIGNER_ROLES)
+    request = knowledge.get_item(session, KnowledgeRequest, principal=principal, item_id=request_id)
+    what = f"the assignment of request {request_id}"
+    row = repo.assignment_for(session, request_id=request.id, lock=True)
+    if row is None:
+        if data.version != 0:
+            raise StaleVersion(
+                f"{what} does not exist yet (you sent version {data.version}, current is 0); "
+                "read it again and reapply your change"
+            )
+    else:
+        check_version(row, data.version, what=what)
+    assignee = _assignee(session, data.assignee_key_id)
+    before = _values(row)
+    after = {
+        "assignee_key_id": assignee.key_id if assignee else None,
+        "assignee_name": assignee.name if assignee else None,
+        "status": data.status.value,
+        "due_on": data.due_on.isoformat() if data.due_on else None,
+    }
+    if row is not None and before == after:
+        return row  # nothing changed: no new version, no audit event
+    if row is None:
+        row = RequestAssignment(request_id=request.id)
+        try:
+            with session.begin_nested():
+                _apply(row, after, data.due_on, assignee)
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            raise StaleVersion(f"{what} was created by someone else meanwhile; read it again") from None
+    else:
+        _apply(row, after, data.due_on, assignee)
+        flush(session, what=what)
+    audit.record(
+        session,
+        event="request.assigned",
+        principal=principal,
+        subject=f"request {request.id}",
+        detail={"before": before, "after": after},
+    )
+    return row
+
+
+def _assignee(session: Session, key_id: int | None) -> Assignee | None:
+    if key_id is None:
+        return None
+    found = next((a for a in assignees(session) if a.key_id == key_id), None)
+    if found is None:
+        raise InvalidInput(
+            [
+                {
+                    "loc": ["body", "assignee_key_id"],
+                    "msg": f"key {key_id} is not an active staff, broker or admin key",
+                    "type": "value_error",
+                }
+            ]
+        )
+    return found
+
+
+def _apply(
+    row: RequestAssignment, after: dict[str, str | int | None], due_on: date | None, who: Assignee | None
+) -> None:
+    row.assignee_key_id = who.key_id if who else None
+    row.assignee_name = who.name if who else None
+    row.assignee_user_id = None  # set by user accounts once they exist
+    row.status = str(after["status"])
+    row.due_on = due_on
+
+
+def _values(row: RequestAssignment | None) -> dict[str, str | int | None] | None:
+    if row is None:
+        return None
+    return {
+        "assignee_key_id": row.assignee_key_id,
+        "assignee_name": row.assignee_name,
+        "status": row.status,
+        "due_on": row.due_on.isoformat() if row.due_on else None,
+    }
