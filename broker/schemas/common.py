@@ -108,11 +108,19 @@ class TrackedRead(BaseModel):
     version: int
 
 
+class PageLinks(BaseModel):
+    next: str | None = Field(default=None, description="URL of the next page; null on the last page")
+    prev: str | None = Field(default=None, description="URL of the previous page; null on the first page")
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(description="Rows matching the filters, on every page")
     limit: int
     offset: int
+    links: PageLinks = Field(
+        default_factory=PageLinks, description="The neighbouring pages, with the same filters"
+    )
 
 
 class ErrorBody(BaseModel):

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from broker.api.deps import CurrentPrincipal, PagingDep, RowId, SessionDep
+from broker.api.pagination import page_of
 from broker.api.responses import errors
 from broker.models import InstitutionKind
+from broker.schemas.codes import CountryCode
 from broker.schemas.common import Page
 from broker.schemas.institution import InstitutionCreate, InstitutionRead, InstitutionUpdate
 from broker.services import institutions as service
@@ -25,10 +27,11 @@ def create_institution(
 
 @router.get("", responses=errors())
 def list_institutions(
+    request: Request,
     session: SessionDep,
     _: CurrentPrincipal,
     paging: PagingDep,
-    country: Annotated[str | None, Query(max_length=3)] = None,
+    country: Annotated[CountryCode | None, Query()] = None,
     kind: InstitutionKind | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[InstitutionRead]:
@@ -36,12 +39,7 @@ def list_institutions(
     items, total = service.list_institutions(
         session, country=country, kind=kind, q=q, limit=paging.limit, offset=paging.offset
     )
-    return Page(
-        items=[InstitutionRead.model_validate(i) for i in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(request, paging, items=[InstitutionRead.model_validate(i) for i in items], total=total)
 
 
 @router.get("/{institution_id}", responses=errors(404))
