@@ -5,10 +5,23 @@ from __future__ import annotations
 import typer
 
 from broker.cli import data, db, keys, quality, serve, taxonomy
+from broker.cli.output import set_verbosity
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="knowledge-broker: match development knowledge."
 )
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Log INFO lines and draw progress bars (on standard error)"
+    ),
+) -> None:
+    """knowledge-broker: match development knowledge. Quiet unless -v; results on standard output."""
+    set_verbosity(verbose=verbose)
+
+
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
