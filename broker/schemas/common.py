@@ -95,6 +95,11 @@ class StrictModel(BaseModel):
         return value
 
 
+def examples(*items: dict[str, Any]) -> ConfigDict:
+    """A model config that puts ``items`` in the model's JSON schema (shown and sent from /docs)."""
+    return ConfigDict(json_schema_extra={"examples": list(items)})
+
+
 class UpdateModel(StrictModel):
     version: int = Field(ge=1, le=MAX_ID, description="The version you read; a stale version gets 409")
 

@@ -14,7 +14,7 @@ from broker.services import audit as service
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit-events", responses=errors(403))
+@router.get("/audit-events", summary="List audit events", responses=errors(403))
 def list_audit_events(
     request: Request,
     session: SessionDep,

@@ -16,7 +16,7 @@ from broker.services import institutions as service
 router = APIRouter(prefix="/institutions", tags=["institutions"])
 
 
-@router.post("", status_code=201, responses=errors(403, 409))
+@router.post("", summary="Create an institution", status_code=201, responses=errors(403, 409))
 def create_institution(
     body: InstitutionCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionRead:
@@ -25,7 +25,7 @@ def create_institution(
     return InstitutionRead.model_validate(institution)
 
 
-@router.get("", responses=errors())
+@router.get("", summary="List institutions", responses=errors())
 def list_institutions(
     request: Request,
     session: SessionDep,
@@ -42,13 +42,13 @@ def list_institutions(
     return page_of(request, paging, items=[InstitutionRead.model_validate(i) for i in items], total=total)
 
 
-@router.get("/{institution_id}", responses=errors(404))
+@router.get("/{institution_id}", summary="Get an institution", responses=errors(404))
 def get_institution(institution_id: RowId, session: SessionDep, _: CurrentPrincipal) -> InstitutionRead:
     """One institution."""
     return InstitutionRead.model_validate(service.get_institution(session, institution_id=institution_id))
 
 
-@router.patch("/{institution_id}", responses=errors(403, 404, 409))
+@router.patch("/{institution_id}", summary="Change an institution", responses=errors(403, 404, 409))
 def update_institution(
     institution_id: RowId, body: InstitutionUpdate, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionRead:
@@ -59,7 +59,9 @@ def update_institution(
     return InstitutionRead.model_validate(institution)
 
 
-@router.delete("/{institution_id}", status_code=204, responses=errors(403, 404, 409))
+@router.delete(
+    "/{institution_id}", summary="Delete an institution", status_code=204, responses=errors(403, 404, 409)
+)
 def delete_institution(institution_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Delete an institution that has no offers, requests or keys left (admin, broker)."""
     service.delete_institution(session, principal=principal, institution_id=institution_id)

@@ -76,7 +76,7 @@ def knowledge_router(
         )
         return page_of(request, paging, items=[read.model_validate(i) for i in items], total=total)
 
-    @router.get("/{item_id}", responses=errors(404), summary=f"Get one {noun}")
+    @router.get("/{item_id}", responses=errors(404), summary=f"Get {noun}")
     def get_item(item_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> read:  # type: ignore[valid-type]
         return read.model_validate(service.get_item(session, model, principal=principal, item_id=item_id))
 

@@ -17,7 +17,7 @@ Profile = Annotated[
 PerInstitution = Annotated[int, Query(ge=1, le=100, description="At most this many offers per institution")]
 
 
-@router.get("/requests/{request_id}/matches", responses=errors(403, 404))
+@router.get("/requests/{request_id}/matches", summary="Rank offers for a request", responses=errors(403, 404))
 def matches_for_request(
     _: WriteIntent,
     request_id: RowId,
@@ -40,7 +40,7 @@ def matches_for_request(
     )
 
 
-@router.get("/offers/{offer_id}/matches", responses=errors(403, 404))
+@router.get("/offers/{offer_id}/matches", summary="Rank requests for an offer", responses=errors(403, 404))
 def matches_for_offer(
     offer_id: RowId,
     session: SessionDep,
@@ -62,7 +62,7 @@ def matches_for_offer(
     )
 
 
-@router.post("/match", responses=errors(404))
+@router.post("/match", summary="Explore offers for an unsaved request", responses=errors(404))
 def explore(
     body: ExploreRequest,
     session: SessionDep,
