@@ -8,7 +8,10 @@ from broker.cli import data, db, keys, quality, serve, taxonomy
 from broker.cli.output import set_verbosity
 
 app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="knowledge-broker: match development knowledge."
+    no_args_is_help=True,
+    add_completion=False,
+    help="knowledge-broker: match development knowledge. Results go to standard output; "
+    "-v adds INFO logs and progress bars on standard error.",
 )
 
 
@@ -18,7 +21,7 @@ def main(
         False, "-v", "--verbose", help="Log INFO lines and draw progress bars (on standard error)"
     ),
 ) -> None:
-    """knowledge-broker: match development knowledge. Quiet unless -v; results on standard output."""
+    """Set how loud every command is, before it runs."""
     set_verbosity(verbose=verbose)
 
 
