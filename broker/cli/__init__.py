@@ -5,10 +5,26 @@ from __future__ import annotations
 import typer
 
 from broker.cli import data, db, keys, quality, serve, taxonomy
+from broker.cli.output import set_verbosity
 
 app = typer.Typer(
-    no_args_is_help=True, add_completion=False, help="knowledge-broker: match development knowledge."
+    no_args_is_help=True,
+    add_completion=False,
+    help="knowledge-broker: match development knowledge. Results go to standard output; "
+    "-v adds INFO logs and progress bars on standard error.",
 )
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(
+        False, "-v", "--verbose", help="Log INFO lines and draw progress bars (on standard error)"
+    ),
+) -> None:
+    """Set how loud every command is, before it runs."""
+    set_verbosity(verbose=verbose)
+
+
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")

@@ -3,9 +3,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
+from broker.cli.output import show_progress
 from broker.config import get_settings
 from broker.db import make_engine, make_session_factory
 from broker.models import Role
@@ -38,13 +40,19 @@ def configured_encoder() -> Encoder:
 
 @contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar driven by ``(done, total)`` callbacks."""
+    """A rich progress bar driven by ``(done, total)`` callbacks, drawn on standard error.
+
+    Standard output stays free for results (``broker import --json > report.json``); the bar is
+    drawn only when standard error is a terminal, or with ``-v``.
+    """
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=False,
+        console=Console(stderr=True),
+        disable=not show_progress(),
     ) as bar:
         task = bar.add_task(description, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)

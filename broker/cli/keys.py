@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import typer
 
 from broker.cli.common import session_scope
+from broker.config import get_settings
 from broker.errors import BrokerError
 from broker.models import Role
 from broker.services import keys as service
@@ -68,5 +69,8 @@ def bootstrap() -> None:
     typer.echo("=" * 72)
     typer.echo("Your admin API key (shown once; keep it):")
     typer.echo(f"    {issued.key}")
-    typer.echo("Use it as: curl -H 'Authorization: Bearer <key>' http://127.0.0.1:8000/api/v1/me")
+    settings = get_settings()
+    typer.echo(
+        f"Use it as: curl -H 'Authorization: Bearer <key>' http://{settings.host}:{settings.port}/api/v1/me"
+    )
     typer.echo("=" * 72)

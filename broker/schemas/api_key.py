@@ -5,10 +5,15 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.models import Role
-from broker.schemas.common import MAX_ID, StrictModel, UtcDateTime
+from broker.schemas.common import MAX_ID, StrictModel, UtcDateTime, examples
 
 
 class ApiKeyCreate(StrictModel):
+    model_config = examples(
+        {"name": "Reviewer", "role": "staff"},
+        {"name": "FNDE portal", "role": "institution", "institution_id": 2},
+    )
+
     name: str = Field(min_length=1, max_length=200)
     role: Role
     institution_id: int | None = Field(

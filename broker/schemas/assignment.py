@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from broker.models import AssignmentStatus
-from broker.schemas.common import MAX_ID, StrictModel
+from broker.schemas.common import MAX_ID, StrictModel, examples
 
 EARLIEST_DUE = date(2000, 1, 1)
 LATEST_DUE = date(2100, 12, 31)
@@ -15,6 +15,10 @@ LATEST_DUE = date(2100, 12, 31)
 
 class AssignmentWrite(StrictModel):
     """The whole assignment (PUT): who, how far, by when, and the version it replaces."""
+
+    model_config = examples(
+        {"assignee_key_id": 3, "status": "in_review", "due_on": "2027-01-15", "version": 0}
+    )
 
     assignee_key_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="A staff, broker or admin key; null: nobody"

@@ -95,6 +95,11 @@ class StrictModel(BaseModel):
         return value
 
 
+def examples(*items: dict[str, Any]) -> ConfigDict:
+    """A model config that puts ``items`` in the model's JSON schema (shown and sent from /docs)."""
+    return ConfigDict(json_schema_extra={"examples": list(items)})
+
+
 class UpdateModel(StrictModel):
     version: int = Field(ge=1, le=MAX_ID, description="The version you read; a stale version gets 409")
 
@@ -108,11 +113,19 @@ class TrackedRead(BaseModel):
     version: int
 
 
+class PageLinks(BaseModel):
+    next: str | None = Field(default=None, description="URL of the next page; null on the last page")
+    prev: str | None = Field(default=None, description="URL of the previous page; null on the first page")
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int
+    total: int = Field(description="Rows matching the filters, on every page")
     limit: int
     offset: int
+    links: PageLinks = Field(
+        default_factory=PageLinks, description="The neighbouring pages, with the same filters"
+    )
 
 
 class ErrorBody(BaseModel):

@@ -4,13 +4,23 @@ from pydantic import Field
 
 from broker.models import InstitutionKind
 from broker.schemas.codes import CountryCode, LanguageCodes
-from broker.schemas.common import ExternalId, StrictModel, TrackedRead, UpdateModel
+from broker.schemas.common import ExternalId, StrictModel, TrackedRead, UpdateModel, examples
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 URL = r"^https?://\S+$"
 
 
 class InstitutionCreate(StrictModel):
+    model_config = examples(
+        {
+            "name": "Ministry of Education",
+            "country": "Mozambique",
+            "kind": "government",
+            "languages": ["pt"],
+            "external_id": "moz-mined",
+        },
+    )
+
     external_id: str | None = ExternalId
     name: str = Field(min_length=1, max_length=300)
     country: CountryCode
@@ -23,6 +33,10 @@ class InstitutionCreate(StrictModel):
 
 
 class InstitutionUpdate(UpdateModel):
+    model_config = examples(
+        {"version": 1, "languages": ["pt", "en"], "contact_name": "Direcção de Cooperação"},
+    )
+
     name: str | None = Field(default=None, min_length=1, max_length=300)
     country: CountryCode | None = None
     kind: InstitutionKind | None = None

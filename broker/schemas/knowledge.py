@@ -17,7 +17,7 @@ from broker.schemas.codes import (
     SdgCodes,
     SectorCodes,
 )
-from broker.schemas.common import MAX_ID, ExternalId, StrictModel, TrackedRead, UpdateModel
+from broker.schemas.common import MAX_ID, ExternalId, StrictModel, TrackedRead, UpdateModel, examples
 
 MAX_USD = 100_000_000
 # A budget below one dollar is no budget; near zero it would also overflow cost / budget in the scorer.
@@ -88,6 +88,20 @@ class _KnowledgeRead(TrackedRead):
 
 
 class OfferCreate(_KnowledgeCreate):
+    model_config = examples(
+        {
+            "institution_id": 2,
+            "title": "School feeding bought from family farmers",
+            "description": (
+                "A national law makes schools buy at least 30% of their food from local family farms."
+            ),
+            "sectors": ["11220", "31120"],
+            "sdgs": [2, 4],
+            "modalities": ["study_tour", "expert_visit"],
+            "cost_usd": 40000,
+        },
+    )
+
     modalities: ModalityCodes = Field(
         default_factory=list, description="How the experience can be shared; empty means any modality"
     )
@@ -105,6 +119,10 @@ class OfferCreate(_KnowledgeCreate):
 
 
 class OfferUpdate(_KnowledgeUpdate):
+    model_config = examples(
+        {"version": 1, "cost_usd": 35000, "status": "published"},
+    )
+
     modalities: ModalityCodes | None = None
     results: str | None = Field(default=None, max_length=20_000)
     cost_usd: float | None = Field(default=None, ge=0, le=MAX_USD)
@@ -124,6 +142,25 @@ class OfferRead(_KnowledgeRead):
 
 
 class RequestCreate(_KnowledgeCreate):
+    model_config = examples(
+        {
+            "institution_id": 1,
+            "title": "Feed pupils from local farms",
+            "description": "School meals depend on imported food and reach few rural schools.",
+            "sectors": ["11220"],
+            "budget_usd": 25000,
+            "participants": 6,
+        },
+        {
+            "institution_id": 1,
+            "title": "Seguro de salud para trabajadores informales",
+            "description": (
+                "La mitad de los trabajadores del país no cotiza a ningún seguro y cuando se "
+                "enferman pagan de su bolsillo."
+            ),
+        },
+    )
+
     desired_outcomes: OutcomeCodes = Field(default_factory=list)
     budget_usd: float | None = Field(default=None, ge=MIN_BUDGET_USD, le=MAX_USD, description=BUDGET_TEXT)
     participants: int | None = Field(default=None, ge=1, le=1000)
@@ -138,6 +175,10 @@ class RequestCreate(_KnowledgeCreate):
 
 
 class RequestUpdate(_KnowledgeUpdate):
+    model_config = examples(
+        {"version": 1, "participants": 8, "timeframe_start": "2027-03-01", "timeframe_end": "2027-06-30"},
+    )
+
     desired_outcomes: OutcomeCodes | None = None
     budget_usd: float | None = Field(default=None, ge=MIN_BUDGET_USD, le=MAX_USD, description=BUDGET_TEXT)
     participants: int | None = Field(default=None, ge=1, le=1000)

@@ -5,11 +5,20 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.models import MatchStatus
-from broker.schemas.common import MAX_ID, StrictModel
+from broker.schemas.common import MAX_ID, StrictModel, examples
 from broker.schemas.signal import SignalRead
 
 
 class ReviewCreate(StrictModel):
+    model_config = examples(
+        {
+            "status": "accepted",
+            "note": "Both sides confirmed dates in March.",
+            "note_for_institutions": "Accepted: the broker will write to both of you.",
+            "version": 1,
+        },
+    )
+
     status: MatchStatus = Field(
         description="The decision: shortlisted, accepted, rejected (or proposed to reopen)"
     )

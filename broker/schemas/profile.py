@@ -5,7 +5,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from broker.schemas.common import MAX_ID, StrictModel
+from broker.schemas.common import MAX_ID, StrictModel, examples
 
 FACTORS = ("semantic", "sector", "region", "modality", "language", "cost")
 
@@ -36,6 +36,14 @@ class Weights(StrictModel):
 
 
 class ProfilePut(StrictModel):
+    model_config = examples(
+        {
+            "weights": {"semantic": 4, "sector": 2, "region": 1, "modality": 1, "language": 1, "cost": 1},
+            "description": "Topic first; region, modality, language and cost as tie-breakers",
+            "is_default": False,
+        },
+    )
+
     weights: Weights
     description: str | None = Field(default=None, max_length=2000)
     is_default: bool = Field(default=False, description="Make this the profile used when none is named")

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from broker.matching import Fit
 from broker.models import MatchStatus
 from broker.schemas.codes import CountryCode, LanguageCode, LanguageCodes, ModalityCodes, SectorCodes
-from broker.schemas.common import MAX_ID, StrictModel
+from broker.schemas.common import MAX_ID, StrictModel, examples
 from broker.schemas.knowledge import BUDGET_TEXT, MAX_USD, MIN_BUDGET_USD
 
 
@@ -97,6 +97,18 @@ class RankedList(BaseModel):
 
 class ExploreRequest(StrictModel):
     """A request that is not stored: a broker exploring what the catalogue could offer."""
+
+    model_config = examples(
+        {
+            "title": "Feed pupils from local farms",
+            "description": "School meals depend on imported food and reach few rural schools.",
+            "country": "Mozambique",
+            "sectors": ["11220"],
+            "languages": ["pt"],
+            "budget_usd": 25000,
+            "participants": 6,
+        },
+    )
 
     institution_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="Excludes its own offers, adds its languages"

@@ -7,12 +7,14 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.models import MatchSide, SignalKind
-from broker.schemas.common import StrictModel
+from broker.schemas.common import StrictModel, examples
 
 NOTE_MAX = 2000
 
 
 class SignalPut(StrictModel):
+    model_config = examples({"signal": "interested", "note": "We would like an expert visit in March."})
+
     signal: SignalKind = Field(description="interested, or not_relevant")
     note: str | None = Field(
         default=None, max_length=NOTE_MAX, description="Why, in a sentence (seen by staff)"

@@ -5,10 +5,21 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from broker.schemas.codes import LanguageCode
-from broker.schemas.common import StrictModel
+from broker.schemas.common import StrictModel, examples
 
 
 class SuggestBody(StrictModel):
+    model_config = examples(
+        {
+            "title": "Seguro de salud para trabajadores informales",
+            "description": (
+                "La mitad de los trabajadores del país no cotiza a ningún seguro. Queremos aprender "
+                "cómo otros países afiliaron a trabajadores informales."
+            ),
+            "language": "es",
+        },
+    )
+
     title: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=20_000)
     language: LanguageCode | None = Field(

@@ -99,3 +99,25 @@ def test_a_file_of_empty_records_reports_the_first_thousand_problems_and_the_tot
     assert len(report["problems"]) == 1000 and report["problem_count"] == 5000
     assert len(response.content) < 300_000
     assert report["problems"][0]["line"] == 1
+
+
+def test_csv_with_an_unterminated_quote_is_a_422_parse_error_with_its_line(
+    client: TestClient, caller: CallerFactory
+) -> None:
+    headers = caller("broker").headers | {"Content-Type": "text/csv"}
+    body = CSV.replace("inst-y,Agency Y,", 'inst-y,"Agency Y,')
+    response = client.post("/api/v1/import?format=csv&kind=institutions", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"] == "validation_error"
+    assert response.json()["detail"].startswith("invalid CSV: line 3: unterminated quoted field")
+    assert client.get("/api/v1/institutions?q=Agency", headers=headers).json()["total"] == 0
+
+
+def test_csv_unknown_column_is_listed_in_the_422_report(client: TestClient, caller: CallerFactory) -> None:
+    headers = caller("broker").headers | {"Content-Type": "text/csv"}
+    body = "external_id,name,country,kind,languages,webiste\ninst-z,Agency Z,Ghana,government,en,x.org\n"
+    response = client.post("/api/v1/import?format=csv&kind=institutions", content=body, headers=headers)
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert problem["line"] == 1 and problem["field"] == "webiste"
+    assert problem["reason"] == "unknown column 'webiste'; did you mean 'website'?"

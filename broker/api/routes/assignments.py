@@ -12,13 +12,13 @@ from broker.services import assignments as service
 router = APIRouter(prefix="/requests", tags=["requests"])
 
 
-@router.get("/{request_id}/assignment", responses=errors(404))
+@router.get("/{request_id}/assignment", summary="Get a request's assignment", responses=errors(404))
 def get_assignment(request_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> AssignmentRead:
     """The request's assignment; institutions see its status and due date, not the assignee."""
     return service.get_assignment(session, principal=principal, request_id=request_id)
 
 
-@router.put("/{request_id}/assignment", responses=errors(403, 404, 409))
+@router.put("/{request_id}/assignment", summary="Assign a request", responses=errors(403, 404, 409))
 def set_assignment(
     request_id: RowId, body: AssignmentWrite, session: SessionDep, principal: CurrentPrincipal
 ) -> AssignmentRead:

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from broker.api.deps import CurrentPrincipal, PagingDep, SessionDep
+from broker.api.pagination import page_of
 from broker.api.responses import errors
 from broker.schemas.audit import AuditEventRead
 from broker.schemas.common import Page
@@ -13,8 +14,9 @@ from broker.services import audit as service
 router = APIRouter(tags=["audit"])
 
 
-@router.get("/audit-events", responses=errors(403))
+@router.get("/audit-events", summary="List audit events", responses=errors(403))
 def list_audit_events(
+    request: Request,
     session: SessionDep,
     principal: CurrentPrincipal,
     paging: PagingDep,
@@ -24,9 +26,4 @@ def list_audit_events(
     items, total = service.list_events(
         session, principal=principal, event=event, limit=paging.limit, offset=paging.offset
     )
-    return Page(
-        items=[AuditEventRead.model_validate(e) for e in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(request, paging, items=[AuditEventRead.model_validate(e) for e in items], total=total)

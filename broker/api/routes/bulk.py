@@ -34,13 +34,60 @@ async def read_text_body(request: Request) -> str:
         raise InvalidInput("the body is not UTF-8 text") from None
 
 
+# The body is read as text, so FastAPI cannot describe it: say what it may be, with an example of each.
+IMPORT_BODY = {
+    "required": True,
+    "content": {
+        "text/csv": {
+            "schema": {"type": "string"},
+            "example": (
+                "external_id,name,country,kind,languages\n"
+                "moz-mined,Ministry of Education,Mozambique,government,pt\n"
+                "br-fnde,FNDE,BR,government,pt;es\n"
+            ),
+        },
+        "application/json": {
+            "schema": {"type": "object", "description": "A list of one kind, or a bundle by kind"},
+            "example": {
+                "institutions": [
+                    {
+                        "external_id": "br-fnde",
+                        "name": "FNDE",
+                        "country": "BR",
+                        "kind": "government",
+                        "languages": ["pt", "es"],
+                    }
+                ],
+                "offers": [
+                    {
+                        "external_id": "fnde-pnae",
+                        "institution": "br-fnde",
+                        "title": "School feeding bought from family farmers",
+                        "description": "Schools buy at least 30% of their food from local family farms.",
+                        "sectors": ["11220"],
+                    }
+                ],
+            },
+        },
+        "application/x-ndjson": {
+            "schema": {"type": "string"},
+            "example": (
+                '{"external_id": "moz-mined", "name": "Ministry of Education", "country": "MZ", '
+                '"kind": "government", "languages": ["pt"]}\n'
+            ),
+        },
+    },
+}
+
 # Listed first among an endpoint's parameters, so it is resolved before SessionDep opens a transaction.
 TextBody = Annotated[str, Depends(read_text_body)]
 
 
 @router.post(
     "/import",
+    summary="Import records",
     dependencies=[ExpensiveCall],
+    openapi_extra={"requestBody": IMPORT_BODY},
     responses={**errors(403, 408), 422: {"model": ImportReport, "description": "Nothing imported"}},
 )
 def import_records(
@@ -66,7 +113,7 @@ def import_records(
     return report
 
 
-@router.get("/export", responses=errors(403), response_class=Response)
+@router.get("/export", summary="Export records", responses=errors(403), response_class=Response)
 def export_records(
     session: SessionDep,
     principal: CurrentPrincipal,

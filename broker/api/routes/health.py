@@ -9,13 +9,17 @@ from broker.api.deps import EngineDep
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", summary="Check the process is alive")
 async def health() -> dict[str, str]:
     """Liveness: the process answers (no key needed). Touches nothing else, so it stays fast under load."""
     return {"status": "ok"}
 
 
-@router.get("/ready", responses={503: {"description": "Not ready: `checks` says which part is not"}})
+@router.get(
+    "/ready",
+    summary="Check the service is ready",
+    responses={503: {"description": "Not ready: `checks` says which part is not"}},
+)
 def ready(request: Request, engine: EngineDep) -> JSONResponse:
     """Readiness (no key needed): the database answers, the model is loaded, the match index is in sync."""
     checks = {"model": f"ok: {engine.encoder.model_id}"}

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from broker.api.deps import CurrentPrincipal, PagingDep, RowId, SessionDep
+from broker.api.pagination import page_of
 from broker.api.responses import errors
 from broker.models import InstitutionKind
+from broker.schemas.codes import CountryCode
 from broker.schemas.common import Page
 from broker.schemas.institution import InstitutionCreate, InstitutionRead, InstitutionUpdate
 from broker.services import institutions as service
@@ -14,7 +16,7 @@ from broker.services import institutions as service
 router = APIRouter(prefix="/institutions", tags=["institutions"])
 
 
-@router.post("", status_code=201, responses=errors(403, 409))
+@router.post("", summary="Create an institution", status_code=201, responses=errors(403, 409))
 def create_institution(
     body: InstitutionCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionRead:
@@ -23,12 +25,13 @@ def create_institution(
     return InstitutionRead.model_validate(institution)
 
 
-@router.get("", responses=errors())
+@router.get("", summary="List institutions", responses=errors())
 def list_institutions(
+    request: Request,
     session: SessionDep,
     _: CurrentPrincipal,
     paging: PagingDep,
-    country: Annotated[str | None, Query(max_length=3)] = None,
+    country: Annotated[CountryCode | None, Query()] = None,
     kind: InstitutionKind | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Page[InstitutionRead]:
@@ -36,21 +39,16 @@ def list_institutions(
     items, total = service.list_institutions(
         session, country=country, kind=kind, q=q, limit=paging.limit, offset=paging.offset
     )
-    return Page(
-        items=[InstitutionRead.model_validate(i) for i in items],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(request, paging, items=[InstitutionRead.model_validate(i) for i in items], total=total)
 
 
-@router.get("/{institution_id}", responses=errors(404))
+@router.get("/{institution_id}", summary="Get an institution", responses=errors(404))
 def get_institution(institution_id: RowId, session: SessionDep, _: CurrentPrincipal) -> InstitutionRead:
     """One institution."""
     return InstitutionRead.model_validate(service.get_institution(session, institution_id=institution_id))
 
 
-@router.patch("/{institution_id}", responses=errors(403, 404, 409))
+@router.patch("/{institution_id}", summary="Change an institution", responses=errors(403, 404, 409))
 def update_institution(
     institution_id: RowId, body: InstitutionUpdate, session: SessionDep, principal: CurrentPrincipal
 ) -> InstitutionRead:
@@ -61,7 +59,9 @@ def update_institution(
     return InstitutionRead.model_validate(institution)
 
 
-@router.delete("/{institution_id}", status_code=204, responses=errors(403, 404, 409))
+@router.delete(
+    "/{institution_id}", summary="Delete an institution", status_code=204, responses=errors(403, 404, 409)
+)
 def delete_institution(institution_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> Response:
     """Delete an institution that has no offers, requests or keys left (admin, broker)."""
     service.delete_institution(session, principal=principal, institution_id=institution_id)

@@ -11,7 +11,7 @@ from broker.services import keys as service
 router = APIRouter(tags=["keys"])
 
 
-@router.get("/me", responses=errors())
+@router.get("/me", summary="Show the calling key", responses=errors())
 def whoami(principal: CurrentPrincipal) -> Me:
     """The key you are calling with: its role and institution."""
     return Me(
@@ -22,7 +22,7 @@ def whoami(principal: CurrentPrincipal) -> Me:
     )
 
 
-@router.post("/keys", status_code=201, responses=errors(403, 404))
+@router.post("/keys", summary="Create an API key", status_code=201, responses=errors(403, 404))
 def create_key(body: ApiKeyCreate, session: SessionDep, principal: CurrentPrincipal) -> ApiKeyCreated:
     """Issue an API key (admin). The secret is in the response and nowhere else."""
     principal.require(Role.admin)
@@ -37,14 +37,14 @@ def create_key(body: ApiKeyCreate, session: SessionDep, principal: CurrentPrinci
     return ApiKeyCreated(**ApiKeyRead.model_validate(issued.row).model_dump(), key=issued.key)
 
 
-@router.get("/keys", responses=errors(403))
+@router.get("/keys", summary="List API keys", responses=errors(403))
 def list_keys(session: SessionDep, principal: CurrentPrincipal) -> list[ApiKeyRead]:
     """Every key, without secrets (admin)."""
     principal.require(Role.admin)
     return [ApiKeyRead.model_validate(k) for k in service.list_keys(session)]
 
 
-@router.delete("/keys/{key_id}", responses=errors(403, 404))
+@router.delete("/keys/{key_id}", summary="Revoke an API key", responses=errors(403, 404))
 def revoke_key(key_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> ApiKeyRead:
     """Revoke a key at once (admin); the row stays for the audit trail."""
     principal.require(Role.admin)

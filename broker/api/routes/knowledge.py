@@ -7,13 +7,15 @@ closes over.
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from broker.api.deps import CurrentPrincipal, EngineDep, PagingDep, RowId, SessionDep
+from broker.api.pagination import page_of
 from broker.api.responses import errors
 from broker.models import KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.repositories.knowledge import KnowledgeFilters
+from broker.schemas.codes import CountryCode
 from broker.schemas.common import MAX_ID, Page
 from broker.schemas.knowledge import (
     OfferCreate,
@@ -50,10 +52,11 @@ def knowledge_router(
 
     @router.get("", responses=errors(), summary=f"List {plural}")
     def list_items(
+        request: Request,
         session: SessionDep,
         principal: CurrentPrincipal,
         paging: PagingDep,
-        country: Annotated[str | None, Query(max_length=3, description="ISO alpha-3")] = None,
+        country: Annotated[CountryCode | None, Query()] = None,
         sector: Annotated[str | None, Query(max_length=5, description="DAC 5-digit code")] = None,
         modality: Annotated[str | None, Query(max_length=40)] = None,
         status: Annotated[status | None, Query()] = None,  # type: ignore[valid-type]
@@ -61,7 +64,7 @@ def knowledge_router(
         q: Annotated[str | None, Query(max_length=200, description="Words in title or description")] = None,
     ) -> Page[read]:  # type: ignore[valid-type]
         filters = KnowledgeFilters(
-            country=country.upper() if country else None,
+            country=country,
             sector=sector,
             modality=modality,
             status=str(status) if status else None,
@@ -71,14 +74,9 @@ def knowledge_router(
         items, total = service.list_items(
             session, model, principal=principal, filters=filters, limit=paging.limit, offset=paging.offset
         )
-        return Page(
-            items=[read.model_validate(i) for i in items],
-            total=total,
-            limit=paging.limit,
-            offset=paging.offset,
-        )
+        return page_of(request, paging, items=[read.model_validate(i) for i in items], total=total)
 
-    @router.get("/{item_id}", responses=errors(404), summary=f"Get one {noun}")
+    @router.get("/{item_id}", responses=errors(404), summary=f"Get {noun}")
     def get_item(item_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> read:  # type: ignore[valid-type]
         return read.model_validate(service.get_item(session, model, principal=principal, item_id=item_id))
 

@@ -10,14 +10,16 @@ from broker.services import reviews as service
 router = APIRouter(prefix="/matches", tags=["matches"])
 
 
-@router.get("/{match_id}", responses=errors(404))
+@router.get("/{match_id}", summary="Get a match with its reviews", responses=errors(404))
 def get_match(match_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> MatchRead:
     """One proposed match with its full review history."""
     match = service.get_match(session, principal=principal, match_id=match_id)
     return service.match_view(match, principal=principal)
 
 
-@router.post("/{match_id}/reviews", status_code=201, responses=errors(403, 404, 409))
+@router.post(
+    "/{match_id}/reviews", summary="Review a match", status_code=201, responses=errors(403, 404, 409)
+)
 def review_match(
     match_id: RowId, body: ReviewCreate, session: SessionDep, principal: CurrentPrincipal
 ) -> MatchRead:

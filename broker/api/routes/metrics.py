@@ -10,7 +10,7 @@ from broker.models import Role
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics", response_class=Response, responses=errors(403))
+@router.get("/metrics", summary="Get Prometheus metrics", response_class=Response, responses=errors(403))
 def prometheus_metrics(principal: CurrentPrincipal) -> Response:
     """Prometheus metrics (staff, admin): scrape with `Authorization: Bearer <key>`."""
     principal.require(Role.staff, Role.admin)

@@ -15,19 +15,19 @@ router = APIRouter(prefix="/scoring-profiles", tags=["scoring profiles"])
 ProfileName = Annotated[str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
-@router.get("", responses=errors())
+@router.get("", summary="List scoring profiles", responses=errors())
 def list_profiles(session: SessionDep, _: CurrentPrincipal) -> list[ProfileRead]:
     """Every scoring profile with its normalised weights."""
     return [ProfileRead.model_validate(p) for p in service.list_profiles(session)]
 
 
-@router.get("/{name}", responses=errors(404))
+@router.get("/{name}", summary="Get a scoring profile", responses=errors(404))
 def get_profile(name: ProfileName, session: SessionDep, _: CurrentPrincipal) -> ProfileRead:
     """One scoring profile."""
     return ProfileRead.model_validate(service.get_profile(session, name=name))
 
 
-@router.put("/{name}", responses=errors(403, 409))
+@router.put("/{name}", summary="Create or replace a scoring profile", responses=errors(403, 409))
 def put_profile(
     name: ProfileName, body: ProfilePut, session: SessionDep, principal: CurrentPrincipal
 ) -> ProfileRead:
@@ -35,7 +35,12 @@ def put_profile(
     return ProfileRead.model_validate(service.put_profile(session, principal=principal, name=name, data=body))
 
 
-@router.post("/{name}/learn", dependencies=[ExpensiveCall], responses=errors(403, 404))
+@router.post(
+    "/{name}/learn",
+    summary="Learn a scoring profile from staff decisions",
+    dependencies=[ExpensiveCall],
+    responses=errors(403, 404),
+)
 def learn_profile(
     name: ProfileName,
     session: SessionDep,

@@ -18,7 +18,7 @@ Profile = Annotated[
 PerInstitution = Annotated[int, Query(ge=1, le=100, description="At most this many offers per institution")]
 
 
-@router.get("/requests/{request_id}/matches", responses=errors(403, 404))
+@router.get("/requests/{request_id}/matches", summary="Rank offers for a request", responses=errors(403, 404))
 def matches_for_request(
     request_id: RowId,
     session: SessionDep,
@@ -42,7 +42,7 @@ def matches_for_request(
     return localize_ranked(ranked, locale)
 
 
-@router.get("/offers/{offer_id}/matches", responses=errors(403, 404))
+@router.get("/offers/{offer_id}/matches", summary="Rank requests for an offer", responses=errors(403, 404))
 def matches_for_offer(
     offer_id: RowId,
     session: SessionDep,
@@ -66,7 +66,7 @@ def matches_for_offer(
     return localize_ranked(ranked, locale)
 
 
-@router.post("/match", responses=errors(404))
+@router.post("/match", summary="Explore offers for an unsaved request", responses=errors(404))
 def explore(
     body: ExploreRequest,
     session: SessionDep,

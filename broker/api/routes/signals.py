@@ -10,7 +10,7 @@ from broker.services import signals as service
 router = APIRouter(prefix="/matches", tags=["matches"])
 
 
-@router.put("/{match_id}/signal", responses=errors(403, 404))
+@router.put("/{match_id}/signal", summary="Signal interest in a match", responses=errors(403, 404))
 def put_signal(
     match_id: RowId, body: SignalPut, session: SessionDep, principal: CurrentPrincipal
 ) -> SignalRead:

@@ -11,7 +11,9 @@ router = APIRouter(tags=["suggestions"])
 
 
 # A plain def: the embedding model is CPU-bound, so FastAPI runs this in its thread pool.
-@router.post("/suggest", dependencies=[ExpensiveCall], responses=errors())  # embeds: limited per key
+@router.post(
+    "/suggest", summary="Suggest codes for a text", dependencies=[ExpensiveCall], responses=errors()
+)  # embeds: limited per key
 def suggest_codes(
     body: SuggestBody, _: CurrentPrincipal, session: SessionDep, engine: EngineDep
 ) -> SuggestionsRead:

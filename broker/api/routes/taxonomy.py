@@ -27,7 +27,7 @@ Meaningful = Annotated[
 ]
 
 
-@router.get("/sectors", responses=errors())
+@router.get("/sectors", summary="List DAC sectors", responses=errors())
 def list_sectors(
     _: CurrentPrincipal,
     session: SessionDep,
@@ -44,7 +44,7 @@ def list_sectors(
     return CodeList(items=items, total=len(items))
 
 
-@router.get("/sdgs", responses=errors())
+@router.get("/sdgs", summary="List SDGs and targets", responses=errors())
 def list_sdgs(
     _: CurrentPrincipal, session: SessionDep, engine: EngineDep, q: Meaningful = None
 ) -> CodeList[SdgRead]:
@@ -54,7 +54,7 @@ def list_sdgs(
     return CodeList(items=items, total=len(items))
 
 
-@router.get("/countries", responses=errors())
+@router.get("/countries", summary="List countries", responses=errors())
 def list_countries(
     _: CurrentPrincipal,
     q: Search = None,
@@ -65,7 +65,7 @@ def list_countries(
     return CodeList(items=items, total=len(items))
 
 
-@router.get("/regions", responses=errors())
+@router.get("/regions", summary="List M49 regions", responses=errors())
 def list_regions(
     _: CurrentPrincipal, level: Literal["region", "sub_region", "intermediate_region"] | None = None
 ) -> CodeList[RegionRead]:
@@ -74,14 +74,14 @@ def list_regions(
     return CodeList(items=items, total=len(items))
 
 
-@router.get("/languages", responses=errors())
+@router.get("/languages", summary="List languages", responses=errors())
 def list_languages(_: CurrentPrincipal, q: Search = None) -> CodeList[LanguageRead]:
     """ISO 639-1 languages."""
     items = [LanguageRead.model_validate(lang) for lang in service.languages(q)]
     return CodeList(items=items, total=len(items))
 
 
-@router.get("/modalities", responses=errors())
+@router.get("/modalities", summary="List exchange modalities", responses=errors())
 def list_modalities(
     _: CurrentPrincipal, session: SessionDep, engine: EngineDep, q: Meaningful = None
 ) -> CodeList[ModalityRead]:
@@ -91,7 +91,7 @@ def list_modalities(
     return CodeList(items=items, total=len(items))
 
 
-@router.get("/outcomes", responses=errors())
+@router.get("/outcomes", summary="List capacity outcomes", responses=errors())
 def list_outcomes(
     _: CurrentPrincipal, session: SessionDep, engine: EngineDep, q: Meaningful = None
 ) -> CodeList[OutcomeRead]:

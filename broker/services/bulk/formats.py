@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
+
 from broker.errors import InvalidInput
+from broker.schemas.institution import InstitutionCreate
+from broker.schemas.knowledge import OfferCreate, RequestCreate
 
 KINDS = ("institutions", "offers", "requests")
+CREATE_SCHEMAS: dict[str, type[BaseModel]] = {
+    "institutions": InstitutionCreate,
+    "offers": OfferCreate,
+    "requests": RequestCreate,
+}
 LIST_FIELDS = {"languages", "sectors", "sdgs", "modalities", "desired_outcomes"}
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -103,19 +113,65 @@ def _parse_ndjson(text: str, kind: str) -> Iterator[RawRecord]:
 
 
 def _parse_csv(text: str, kind: str) -> Iterator[RawRecord]:
-    reader = csv.DictReader(io.StringIO(text))
+    # strict: a quote that is never closed is an error, not a cell that swallows the rest of the file
+    # (which then surfaced as "country: Field required" on a row that looked complete).
+    reader = csv.DictReader(io.StringIO(text), strict=True)
+    row_start = 1  # the line the record being read begins on
     try:
-        yield from _csv_records(reader, kind)
-    except csv.Error as exc:  # e.g. a cell over the csv module's 128 KiB field limit
-        raise InvalidInput(f"invalid CSV at line {reader.line_num}: {exc}") from None
+        columns = reader.fieldnames or []
+        row_start = reader.line_num + 1
+        unknown = _unknown_columns(columns, kind)
+        for name, reason in unknown:
+            yield RawRecord(kind, 1, {"__unknown_column__": name, "__reason__": reason})
+        for record in _csv_records(reader, kind, ignored={name for name, _ in unknown}):
+            yield record
+            row_start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InvalidInput(f"invalid CSV: line {row_start}: {_csv_reason(exc)}") from None
 
 
-def _csv_records(reader: csv.DictReader[str], kind: str) -> Iterator[RawRecord]:
+def _csv_reason(exc: csv.Error) -> str:
+    """What a csv module error means, for the record that starts on the line reported with it."""
+    message = str(exc)
+    if message.startswith("unexpected end of data"):
+        return (
+            "unterminated quoted field (a cell opens a quote that is never closed, so the rest of "
+            "the file would be read as one cell)"
+        )
+    if "expected after" in message:  # '"ab"c': text after a closing quote
+        return f'text after a quoted cell\'s closing quote ({message}); write a quote inside a cell as ""'
+    return message  # e.g. a cell over the csv module's 128 KiB field limit
+
+
+def _unknown_columns(columns: Sequence[str], kind: str) -> list[tuple[str, str]]:
+    """Header names that are no field of ``kind``, each with a reason naming the closest known one."""
+    known = known_columns(kind)
+    found = []
+    for name in columns:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name.strip().lower(), sorted(known), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]!r}?" if close else f"known columns: {', '.join(sorted(known))}"
+        found.append((name, f"unknown column {name!r}; {hint}"))
+    return found
+
+
+def known_columns(kind: str) -> set[str]:
+    """The columns a file of ``kind`` may have: the create payload's fields (plus ``institution``)."""
+    names = set(CREATE_SCHEMAS[kind].model_fields)
+    if kind != "institutions":
+        names = (names - {"institution_id"}) | {"institution"}
+    return names
+
+
+def _csv_records(reader: csv.DictReader[str], kind: str, *, ignored: set[str]) -> Iterator[RawRecord]:
     for row in reader:
         values: dict[str, Any] = {}
         for name, cell in row.items():
             if name is None:
                 values["__extra_cells__"] = cell
+                continue
+            if name in ignored:  # reported once, as a problem of the header
                 continue
             cell = unquote_formula((cell or "").strip())
             if name in LIST_FIELDS:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,19 +18,12 @@ from broker.models import Institution, KnowledgeRequest, Offer, Role
 from broker.ranking.embedding import Encoder
 from broker.schemas.bulk import ImportProblem, ImportReport
 from broker.schemas.common import TEXT_CELLS
-from broker.schemas.institution import InstitutionCreate
-from broker.schemas.knowledge import OfferCreate, RequestCreate
-from broker.services.bulk.formats import RawRecord
+from broker.services.bulk.formats import CREATE_SCHEMAS, RawRecord
 from broker.services.knowledge import build_item, item_values
 from broker.services.principal import Principal
 from broker.services.understanding import understand_items
 from broker.services.writes import flush
 
-SCHEMAS: dict[str, type[BaseModel]] = {
-    "institutions": InstitutionCreate,
-    "offers": OfferCreate,
-    "requests": RequestCreate,
-}
 MODELS: dict[str, type[Offer] | type[KnowledgeRequest]] = {"offers": Offer, "requests": KnowledgeRequest}
 Progress = Callable[[int, int], None]
 
@@ -106,7 +99,7 @@ def _validate(session: Session, records: list[RawRecord]) -> _Plan:
             plan.report.add_problems([problem])
             continue
         try:
-            data = SCHEMAS[record.kind].model_validate(values, context={TEXT_CELLS: record.text_cells})
+            data = CREATE_SCHEMAS[record.kind].model_validate(values, context={TEXT_CELLS: record.text_cells})
         except ValidationError as exc:
             errors = exc.errors()
             listed = [
@@ -128,6 +121,8 @@ def _shape_problem(record: RawRecord, values: dict[str, Any]) -> ImportProblem |
         return _problem(record, "record", f"invalid JSON: {values['__invalid_json__']}")
     if "__not_an_object__" in values:
         return _problem(record, "record", "expected an object")
+    if "__unknown_column__" in values:  # a header problem: its cells are left out of every row
+        return _problem(record, str(values["__unknown_column__"]), str(values["__reason__"]))
     if "__extra_cells__" in values:
         return _problem(record, "record", "more cells than columns")
     return None
