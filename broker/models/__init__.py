@@ -9,6 +9,7 @@ from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, Reques
 from broker.models.match import Match, MatchReview, MatchStatus
 from broker.models.scoring import Embedding, ScoringProfile
 from broker.models.ui_session import UiSession
+from broker.models.user import TokenPurpose, User, UserToken
 
 __all__ = [
     "ApiKey",
@@ -27,5 +28,8 @@ __all__ = [
     "RequestStatus",
     "Role",
     "ScoringProfile",
+    "TokenPurpose",
     "UiSession",
+    "User",
+    "UserToken",
 ]

@@ -77,6 +77,8 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.undefined = StrictUndefined
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
+# Identity until the i18n helper installs gettext; templates mark their text as {{ _("...") }}.
+templates.env.globals.setdefault("_", lambda text, **values: text % values if values else text)
 templates.env.filters.update(
     usd=_usd,
     score=_score,
