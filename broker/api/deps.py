@@ -82,6 +82,14 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was made with (tests make apps with their own)."""
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+AppSettingsDep = Annotated[Settings, Depends(app_settings)]
+
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kb_...`")
 
 

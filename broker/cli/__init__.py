@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broker.cli import data, db, keys, quality, serve, taxonomy
+from broker.cli import data, db, keys, quality, serve, taxonomy, users
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="knowledge-broker: match development knowledge."
@@ -12,6 +12,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.add_typer(taxonomy.app, name="taxonomy")
 app.command("import")(data.import_file)
 app.command("export")(data.export_file)

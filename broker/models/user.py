@@ -56,6 +56,10 @@ class User(Tracked, Base):
     def disabled(self) -> bool:
         return self.disabled_at is not None
 
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
+
 
 class TokenPurpose(StrEnum):
     invite = "invite"

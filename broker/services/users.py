@@ -172,7 +172,7 @@ def reset_link(
         NotFound: no such user, or one the actor may not manage.
         Conflict: the account is disabled.
     """
-    user = _managed_user(session, actor=actor, user_id=user_id)
+    user = managed_user(session, actor=actor, user_id=user_id)
     if user.disabled:
         raise Conflict("this account is disabled: enable it first")
     purpose = TokenPurpose.reset if user.password_hash else TokenPurpose.invite
@@ -288,7 +288,7 @@ def set_disabled(session: Session, *, actor: Principal, user_id: int, disabled: 
         NotFound: no such user, or one the actor may not manage.
         Conflict: an actor disabling their own account.
     """
-    user = _managed_user(session, actor=actor, user_id=user_id)
+    user = managed_user(session, actor=actor, user_id=user_id)
     if disabled and actor.user_id == user.id:
         raise Conflict("you cannot disable your own account")
     now = datetime.now(UTC)
@@ -450,7 +450,7 @@ def _require_manager(actor: Principal) -> None:
         raise Forbidden("only admins and institution administrators manage accounts")
 
 
-def _managed_user(session: Session, *, actor: Principal, user_id: int) -> User:
+def managed_user(session: Session, *, actor: Principal, user_id: int) -> User:
     _require_manager(actor)
     user = session.get(User, user_id)
     # Another institution's accounts are not even confirmed to exist.

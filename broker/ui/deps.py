@@ -166,7 +166,7 @@ _account_limiter_lock = threading.Lock()
 def _account_limiter(request: Request) -> SlidingWindowLimiter:
     """Failed sign-ins per account, made on first use (one per app, in memory like the address limit)."""
     with _account_limiter_lock:
-        limiter = getattr(request.app.state, "account_failures", None)
+        limiter: SlidingWindowLimiter | None = getattr(request.app.state, "account_failures", None)
         if limiter is None:
             settings = getattr(request.app.state, "settings", None) or get_settings()
             limiter = SlidingWindowLimiter(
@@ -174,7 +174,7 @@ def _account_limiter(request: Request) -> SlidingWindowLimiter:
                 window_seconds=settings.account_failure_window_seconds,
             )
             request.app.state.account_failures = limiter
-        return limiter  # type: ignore[no-any-return]
+        return limiter
 
 
 def _account_key(email: str) -> str:

@@ -3,6 +3,7 @@ and the one-time links that set a password (invitation, reset)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
@@ -10,10 +11,9 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from broker.api.deps import SessionDep
-from broker.config import Settings, get_settings
+from broker.api.deps import SessionDep, app_settings
 from broker.errors import Forbidden, InvalidInput, Unauthorized
-from broker.models import TokenPurpose
+from broker.models import TokenPurpose, User
 from broker.services import audit, links, ui_sessions, users
 from broker.ui import deps
 from broker.ui.rendering import SIGN_IN, UiRoute, redirect, render, safe_next
@@ -26,10 +26,6 @@ RESET_SENT = (
     "If that address has an account, a reset link is on its way. "
     "If no mail arrives, ask your administrator for a reset link."
 )
-
-
-def app_settings(request: Request) -> Settings:
-    return getattr(request.app.state, "settings", None) or get_settings()
 
 
 @router.get("")
@@ -207,8 +203,13 @@ def _sign_in_with_key(
     return response
 
 
+def sign_in_refused(request: Request, *, error: str) -> HTMLResponse:
+    """The sign-in page with an error (used by single sign-on when it fails)."""
+    return _form(request, next="/ui/requests", error=error, status=401)
+
+
 def _signed_in(
-    request: Request, session: SessionDep, *, user: users.User, next: str, method: str
+    request: Request, session: SessionDep, *, user: User, next: str, method: str
 ) -> RedirectResponse:
     signed_in = ui_sessions.sign_in_user(session, user=user)
     detail = {"method": method, "user_id": user.id}
@@ -305,7 +306,7 @@ def _reset_request_form(request: Request, *, notice: str | None = None) -> HTMLR
 
 
 def _with_sign_in_token(
-    request: Request, template: str, context: dict[str, object], *, status: int = 200
+    request: Request, template: str, context: Mapping[str, object], *, status: int = 200
 ) -> HTMLResponse:
     """A page whose form posts without a session: its double-submit token goes in a cookie and the form."""
     token = ui_sessions.new_token()
