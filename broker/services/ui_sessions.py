@@ -150,7 +150,7 @@ def _forget_dead_sessions(session: Session, *, holder: dict[str, int], now: date
             getattr(UiSession, column) == holder_id,
             or_(UiSession.revoked_at.is_not(None), UiSession.expires_at <= now),
         ),
-        execution_options={"synchronize_session": False},
+        execution_options={"synchronize_session": "fetch"},
     )
 
 

@@ -33,9 +33,11 @@ SECOND_FACTOR_LIFETIME = timedelta(minutes=5)
 RECOVERY_CODES = 8
 TOTP_ISSUER = "knowledge-broker"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_hasher = PasswordHasher()
-# Verified against when the email is unknown, so a refusal takes as long either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# argon2-cffi's defaults: Argon2id, RFC 9106's second recommended profile (t=3, 64 MiB, p=4).
+# Tests swap in a cheap Argon2id (tests/factories.py); production never changes it.
+PRODUCTION_HASHER = PasswordHasher()
+hasher = PRODUCTION_HASHER
+_dummy_hashes: dict[int, str] = {}
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,11 @@ def check_password(password: str, *, email: str) -> None:
     lowered = password.strip().lower()
     if lowered in (email.lower(), email.lower().split("@", 1)[0]):
         raise InvalidInput("the password must not be your email address")
+
+
+def hash_password(password: str) -> str:
+    """The Argon2id hash (PHC string) of a password."""
+    return hasher.hash(password)
 
 
 def principal_for(user: User) -> Principal:
@@ -196,7 +203,7 @@ def issue_link(session: Session, *, user: User, purpose: TokenPurpose, lifetime:
         update(UserToken)
         .where(UserToken.user_id == user.id, UserToken.purpose == purpose.value, UserToken.used_at.is_(None))
         .values(used_at=now),
-        execution_options={"synchronize_session": False},
+        execution_options={"synchronize_session": "fetch"},
     )
     token = secrets.token_urlsafe(32)
     row = UserToken(
@@ -230,7 +237,7 @@ def set_password_from_link(session: Session, *, token: str, purpose: TokenPurpos
     row, user = _valid_token(session, token=token, purpose=purpose)
     check_password(password, email=user.email)
     row.used_at = datetime.now(UTC)
-    user.password_hash = _hasher.hash(password)
+    user.password_hash = hash_password(password)
     end_sessions(session, user_id=user.id)
     session.flush()
     event = "user.password_set" if purpose == TokenPurpose.invite else "user.password_reset"
@@ -247,12 +254,13 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
     """
     user = find_by_email(session, email=email)
     if user is None or user.password_hash is None or len(password) > MAX_PASSWORD_LENGTH:
-        _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+        # Verify against a throwaway hash, so a refusal takes as long whether the email exists or not.
+        _verify(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
         raise Unauthorized(SIGN_IN_REFUSED)
     if not _verify(user.password_hash, password) or user.disabled:
         raise Unauthorized(SIGN_IN_REFUSED)
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
     return user
 
 
@@ -273,7 +281,7 @@ def change_password(
     if user.password_hash is None or not _verify(user.password_hash, current):
         raise Unauthorized("the current password is wrong")
     check_password(new, email=user.email)
-    user.password_hash = _hasher.hash(new)
+    user.password_hash = hash_password(new)
     end_sessions(session, user_id=user.id, except_id=keep_session_id)
     session.flush()
     audit.record(
@@ -299,7 +307,7 @@ def set_disabled(session: Session, *, actor: Principal, user_id: int, disabled: 
             update(UserToken)
             .where(UserToken.user_id == user.id, UserToken.used_at.is_(None))
             .values(used_at=now),
-            execution_options={"synchronize_session": False},
+            execution_options={"synchronize_session": "fetch"},
         )
         audit.record(session, event="user.disabled", principal=actor, subject=_subject(user))
     elif not disabled and user.disabled_at is not None:
@@ -314,7 +322,7 @@ def end_sessions(session: Session, *, user_id: int, except_id: int | None = None
     if except_id is not None:
         stmt = stmt.where(UiSession.id != except_id)
     session.execute(
-        stmt.values(revoked_at=datetime.now(UTC)), execution_options={"synchronize_session": False}
+        stmt.values(revoked_at=datetime.now(UTC)), execution_options={"synchronize_session": "fetch"}
     )
 
 
@@ -478,9 +486,16 @@ def _valid_token(session: Session, *, token: str, purpose: TokenPurpose) -> tupl
     return row, user
 
 
+def _dummy_hash() -> str:
+    found = _dummy_hashes.get(id(hasher))
+    if found is None:
+        found = _dummy_hashes[id(hasher)] = hasher.hash(secrets.token_urlsafe(16))
+    return found
+
+
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -1,4 +1,5 @@
-"""Server-rendered staff pages under /ui: sign in with an API key, review ranked matches, see the gaps."""
+"""Server-rendered pages under /ui: sign in (password, single sign-on or API key), review ranked
+matches, see the gaps, manage one's account."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from broker.ui.rendering import HERE, UiRoute, error_page
-from broker.ui.routes import auth, gaps, offers, requests
+from broker.ui.routes import account, auth, gaps, offers, oidc, requests
 
 fallback = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 
@@ -20,6 +21,6 @@ def not_found(request: Request, path: str) -> HTMLResponse:
 def install_ui(app: FastAPI) -> None:
     """Serve the staff pages and their stylesheet (before the catch-all that answers unknown /ui paths)."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui_static")
-    for module in (auth, requests, offers, gaps):
+    for module in (auth, account, oidc, requests, offers, gaps):
         app.include_router(module.router)
     app.include_router(fallback)
