@@ -51,7 +51,7 @@ def sign_in(
 ) -> HTMLResponse | RedirectResponse:
     deps.check_sign_in_token(request, csrf_token)
     deps.check_sign_in_throttle(request)
-    if api_key or not email:
+    if api_key:
         return _sign_in_with_key(request, session, api_key=api_key, next=safe_next(next))
     deps.check_account_throttle(request, email)
     client = _client(request)
