@@ -98,9 +98,7 @@ def upgrade() -> None:
             batch_op.f("fk_ui_sessions_user_id_users"), "users", ["user_id"], ["id"], ondelete="CASCADE"
         )
         batch_op.create_index(batch_op.f("ix_ui_sessions_user_id"), ["user_id"], unique=False)
-        batch_op.create_check_constraint(
-            "one_holder", sa.text("(api_key_id IS NULL) != (user_id IS NULL)")
-        )
+        batch_op.create_check_constraint("one_holder", sa.text("(api_key_id IS NULL) != (user_id IS NULL)"))
 
 
 def downgrade() -> None:
