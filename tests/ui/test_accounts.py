@@ -123,6 +123,17 @@ def test_account_is_held_after_repeated_failures_even_with_the_right_password(
     assert password_sign_in(strict_client, "ghost@example.org", PASSWORD).status_code == 429
 
 
+def test_reset_requests_are_limited_apart_from_sign_ins(strict_client: TestClient, session: Session) -> None:
+    make_user(session, email="often@example.org")
+    answers = []
+    for _ in range(4):
+        page = strict_client.get("/ui/reset")
+        form = {"email": "often@example.org", "csrf_token": csrf_of(page.text)}
+        answers.append(strict_client.post("/ui/reset", data=form).status_code)
+    assert answers == [200, 200, 200, 429]
+    assert password_sign_in(strict_client, "often@example.org", PASSWORD).status_code == 303
+
+
 def test_address_is_held_after_repeated_failures(app_settings: Settings, session: Session) -> None:
     settings = app_settings.model_copy(update={"auth_failure_limit": 4})
     make_user(session, email="someone@example.org")

@@ -22,6 +22,7 @@ router = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 Next = Annotated[str | None, Query(max_length=2000)]
 Token = Annotated[str, Form(max_length=200)]
 Password = Annotated[str, Form(max_length=users.MAX_PASSWORD_LENGTH + 1)]
+RESET_REQUESTS = "reset:"  # the throttle's own count of reset requests per address typed
 RESET_SENT = (
     "If that address has an account, a reset link is on its way. "
     "If no mail arrives, ask your administrator for a reset link."
@@ -152,9 +153,9 @@ def request_reset(
     """Mail a reset link if the address has an account and mail is configured; always the same answer."""
     deps.check_sign_in_token(request, csrf_token)
     deps.check_sign_in_throttle(request)
-    deps.check_account_throttle(request, email)
-    # Each request counts against the account, so a mailbox cannot be flooded with links.
-    deps.record_account_failure(request, email)
+    # Each request counts (apart from sign-in failures), so a mailbox cannot be flooded with links.
+    deps.check_account_throttle(request, RESET_REQUESTS + email)
+    deps.record_account_failure(request, RESET_REQUESTS + email)
     settings = app_settings(request)
     lifetime = timedelta(minutes=settings.reset_lifetime_minutes)
     issued = users.request_reset(session, email=email, lifetime=lifetime)
