@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +49,31 @@ class Settings(BaseSettings):
     expensive_calls_per_minute: int = Field(default=30, ge=1)
     default_page_size: int = 50
     max_page_size: int = 200
+
+    # Accounts. One-time links (invitation, password reset) are built on this address.
+    public_base_url: str = "http://127.0.0.1:8000"
+    invite_lifetime_hours: float = Field(default=72.0, gt=0)
+    reset_lifetime_minutes: float = Field(default=60.0, gt=0)
+    # Failed sign-ins per account (whoever tries) and window before that account is held (per process).
+    account_failure_limit: int = Field(default=10, ge=1)
+    account_failure_window_seconds: float = Field(default=900.0, gt=0)
+    # Optional mail: with a host set, invitation and reset links are mailed; otherwise nothing is sent.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "knowledge-broker@localhost"
+    smtp_starttls: bool = True
+    # OpenID Connect single sign-on: on when the discovery URL and client id are set.
+    oidc_discovery_url: str | None = None  # e.g. https://idp.example.org/.well-known/openid-configuration
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid email profile"
+    oidc_provider_name: str = "single sign-on"
+    # Who may create their own account through single sign-on: comma-separated "domain=role" or
+    # "domain=institution:ID" pairs, e.g. "agency.example.org=staff,health.go.ke=institution:12".
+    # Empty: only people already invited can sign in (matched on the ID token's verified email).
+    oidc_signup_domains: str = ""
 
 
 @cache

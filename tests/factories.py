@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from broker.models import Institution, KnowledgeRequest, Offer, Role
-from broker.services import keys
+from broker.models import Institution, KnowledgeRequest, Offer, Role, User
+from broker.services import keys, users
 
 
 def make_institution(session: Session, **overrides: Any) -> Institution:
@@ -135,3 +137,37 @@ def make_hiv_catalogue(session: Session) -> dict[str, Institution | Offer | Know
         "irrigation": irrigation,
         "request": request,
     }
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id with tiny costs: the production profile takes ~1 s a hash on the shared test machine.
+    (tests/services/test_users.py checks the production profile itself.)"""
+    monkeypatch.setattr(users, "hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def make_user(
+    session: Session,
+    role: Role | str = "staff",
+    institution: Institution | None = None,
+    *,
+    email: str | None = None,
+    password: str | None = PASSWORD,
+    **overrides: Any,
+) -> User:
+    """An account that has accepted its invitation (``password=None``: invited, not yet accepted)."""
+    values: dict[str, Any] = {
+        "email": email or f"{role}.{secrets.token_hex(4)}@example.org",
+        "display_name": f"Test {role}",
+        "role": Role(role).value,
+        "institution_id": institution.id if institution else None,
+        "password_hash": users.hash_password(password) if password else None,
+    }
+    values.update(overrides)
+    user = User(**values)
+    session.add(user)
+    session.flush()
+    return user

@@ -15,6 +15,7 @@ from broker.api.routes.ranking import router as ranking_router
 from broker.api.routes.signals import router as signals_router
 from broker.api.routes.suggest import router as suggest_router
 from broker.api.routes.taxonomy import router as taxonomy_router
+from broker.api.routes.users import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
 for _router in (
@@ -30,6 +31,7 @@ for _router in (
     bulk_router,
     suggest_router,
     audit_router,
+    users_router,
 ):
     api_router.include_router(_router)
 # Every ranking endpoint embeds and scores: limited per key (the import and learn routes say so themselves).

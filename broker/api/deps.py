@@ -11,17 +11,21 @@ from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from broker.auth import Principal
 from broker.config import Settings, get_settings
 from broker.db import allow_write_upgrade
 from broker.errors import Forbidden, TooManyRequests
 from broker.i18n import negotiate_locale
 from broker.ranking.engine import MatchEngine
 from broker.schemas.common import MAX_ID
-from broker.services import audit, keys
-from broker.services.principal import Principal
+from broker.services import audit, keys, ui_sessions
 
 log = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# The web pages' session cookie (set by broker.ui) and the header an unsafe call must repeat its
+# CSRF token in when it authenticates with that cookie instead of an API key.
+SESSION_COOKIE = "kb_ui_session"
+CSRF_HEADER = "X-CSRF-Token"
 
 
 def declare_write(request: Request) -> None:
@@ -100,6 +104,14 @@ def response_locale(
 
 LocaleDep = Annotated[str, Depends(response_locale)]
 
+
+def app_settings(request: Request) -> Settings:
+    """The settings the app was made with (tests make apps with their own)."""
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+AppSettingsDep = Annotated[Settings, Depends(app_settings)]
+
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer kb_...`")
 
 
@@ -108,9 +120,25 @@ def current_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    principal = keys.authenticate(session, credentials.credentials if credentials else None)
-    request.state.principal = principal
-    keys.record_use(session, key_id=principal.key_id)
+    """The caller: an API key (``Authorization: Bearer``) or, without one, a web session's cookie.
+
+    A cookie-authenticated unsafe call must also send the session's CSRF token in ``X-CSRF-Token``,
+    or it is refused with 403 before anything is written.
+    """
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if credentials is None and cookie:
+        viewer = ui_sessions.resolve(session, token=cookie)
+        request.state.principal = viewer.principal
+        if request.method not in SAFE_METHODS and not ui_sessions.tokens_match(
+            request.headers.get(CSRF_HEADER), viewer.csrf_token
+        ):
+            raise Forbidden(f"a call made with a session cookie needs its CSRF token in {CSRF_HEADER}")
+        principal = viewer.principal
+    else:
+        principal = keys.authenticate(session, credentials.credentials if credentials else None)
+        request.state.principal = principal
+    if principal.key_id is not None:
+        keys.record_use(session, key_id=principal.key_id)
     return principal
 
 
@@ -120,15 +148,16 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 def limit_expensive_calls(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
-    """At most ``expensive_calls_per_minute`` ranking, import and learning calls per key (per process).
+    """At most ``expensive_calls_per_minute`` ranking, import, learning calls per key or session.
 
     Counted by the key presented, before any database work (a wrong key is refused later with 401),
     so it can run ahead of the session and of a GET's declared write.
     """
-    if credentials is None:
+    presented = credentials.credentials if credentials else request.cookies.get(SESSION_COOKIE)
+    if not presented:
         return
     limiter = request.app.state.expensive_calls
-    wait = limiter.acquire(hashlib.sha256(credentials.credentials.encode()).hexdigest())
+    wait = limiter.acquire(hashlib.sha256(presented.encode()).hexdigest())
     if wait is not None:
         raise TooManyRequests(
             f"at most {limiter.max_events} ranking, import or learning calls a minute per key; "

@@ -11,6 +11,7 @@ from broker.models.match import Match, MatchReview, MatchStatus
 from broker.models.scoring import Embedding, ScoringProfile
 from broker.models.signal import MatchSide, MatchSignal, SignalKind
 from broker.models.ui_session import UiSession
+from broker.models.user import TokenPurpose, User, UserToken
 
 __all__ = [
     "ApiKey",
@@ -35,5 +36,8 @@ __all__ = [
     "Role",
     "ScoringProfile",
     "SignalKind",
+    "TokenPurpose",
     "UiSession",
+    "User",
+    "UserToken",
 ]

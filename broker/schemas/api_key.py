@@ -41,7 +41,8 @@ class ApiKeyCreated(ApiKeyRead):
 
 
 class Me(BaseModel):
-    key_id: int
+    key_id: int | None = Field(description="The API key called with; null for a person's session")
+    user_id: int | None = Field(default=None, description="The signed-in person's account, if any")
     name: str
     role: Role
     institution_id: int | None

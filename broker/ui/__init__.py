@@ -1,5 +1,6 @@
-"""Server-rendered pages under /ui: staff review ranked matches and see the gaps; institutions post their
-own requests and offers under /ui/my and signal on their matches."""
+"""Server-rendered pages under /ui: sign in (password, single sign-on or API key); staff review ranked
+matches and see the gaps; institutions post their own requests and offers under /ui/my and signal on
+their matches; everyone manages their account."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from broker.ui.rendering import HERE, UiRoute, error_page
-from broker.ui.routes import auth, gaps, language, my, offers, requests, shortlists
+from broker.ui.routes import account, auth, gaps, language, my, offers, oidc, requests, shortlists
 
 fallback = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 
@@ -21,6 +22,6 @@ def not_found(request: Request, path: str) -> HTMLResponse:
 def install_ui(app: FastAPI) -> None:
     """Serve the staff pages and their stylesheet (before the catch-all that answers unknown /ui paths)."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui_static")
-    for module in (auth, requests, shortlists, offers, gaps, language, my):
+    for module in (auth, account, oidc, requests, shortlists, offers, gaps, language, my):
         app.include_router(module.router)
     app.include_router(fallback)

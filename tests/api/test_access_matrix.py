@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from broker.models import Match
-from tests.factories import make_caller, make_institution, make_offer, make_request
+from tests.factories import make_caller, make_institution, make_offer, make_request, make_user
 
 ROLES = ["none", "revoked", "inst_a", "inst_b", "broker", "staff", "admin"]
 
@@ -63,6 +63,7 @@ def world(session: Session) -> World:
         "match": match.id,
         "match_on_draft": on_draft.id,
         "spare_key": spare.key_id,
+        "user_a": make_user(session, "institution", a, email="member@institution-a.org").id,
     }
     return World(ids=ids, headers=headers)
 
@@ -184,6 +185,18 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/audit-events", None, [A, A, 403, 403, 403, 403, 200]),
     ("DELETE", "/api/v1/keys/{spare_key}", None, [A, A, 403, 403, 403, 403, 200]),
+    # people's accounts: admins (and institution administrators, which are users, not keys)
+    ("GET", "/api/v1/users", None, [A, A, 403, 403, 403, 403, 200]),
+    (
+        "POST",
+        "/api/v1/users/invitations",
+        lambda ids: {"email": "new@example.org", "display_name": "New", "role": "staff"},
+        [A, A, 403, 403, 403, 403, 201],
+    ),
+    ("GET", "/api/v1/users/{user_a}", None, [A, A, 403, 403, 403, 403, 200]),
+    ("POST", "/api/v1/users/{user_a}/reset-link", None, [A, A, 403, 403, 403, 403, 200]),
+    ("POST", "/api/v1/users/{user_a}/disable", None, [A, A, 403, 403, 403, 403, 200]),
+    ("POST", "/api/v1/users/{user_a}/enable", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/requests/{request_a}/matches", None, [A, A, 200, 403, 200, 200, 200]),
     ("GET", "/api/v1/requests/{draft_request_a}/matches", None, [A, A, 200, 404, 200, 200, 200]),
     ("GET", "/api/v1/offers/{offer_a}/matches", None, [A, A, 200, 403, 200, 200, 200]),

@@ -201,13 +201,34 @@ def page(browser: Browser, workspace: Workspace) -> Iterator[Page]:
 
 
 def _sign_in(page: Page, key: str) -> None:
-    """By keyboard: the key field has the focus, Enter submits."""
+    """With an API key: unfold its form, type the key, Enter submits."""
     page.goto("/ui/requests")
     assert page.url.endswith("/ui/sign-in?next=%2Fui%2Frequests")
-    expect(page.get_by_label("API key")).to_be_focused()  # autofocus lands after load
+    page.get_by_text("Sign in with an API key").click()
+    page.get_by_label("API key").focus()
     page.keyboard.type(key)
     page.keyboard.press("Enter")
     page.wait_for_url("**/ui/requests")
+
+
+def test_an_invited_person_sets_a_password_and_signs_in_by_keyboard(page: Page, workspace: Workspace) -> None:
+    body = {"email": "lucia@example.org", "display_name": "Lucía (staff)", "role": "staff"}
+    link = workspace.api("POST", "/users/invitations", workspace.admin, json=body)["url"]
+    page.goto(link.replace("http://127.0.0.1:8000", ""))
+    page.get_by_label("New password").fill("a long and private passphrase")
+    page.get_by_label("The same password again").fill("a long and private passphrase")
+    page.get_by_role("button", name="Set the password").click()
+    assert "Your password is set" in page.get_by_role("status").inner_text()
+    page.goto("/ui/requests")
+    expect(page.get_by_label("Email")).to_be_focused()  # autofocus lands after load
+    page.keyboard.type("Lucia@Example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type("a long and private passphrase")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/requests")
+    assert "Lucía (staff)" in page.locator("header form.who").inner_text()
+    page.get_by_role("link", name="Lucía (staff)").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Your account"
 
 
 def _shot(page: Page, name: str) -> None:
@@ -277,7 +298,7 @@ def test_the_sign_in_page_works_without_styles_or_scripts_from_elsewhere(
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto("/ui/sign-in")
-    expect(page.get_by_label("API key")).to_be_focused()
+    expect(page.get_by_label("Email")).to_be_focused()
     assert all(url.startswith(workspace.server.base_url) for url in requested), requested
     assert len(requested) == 2  # the page and its stylesheet
 

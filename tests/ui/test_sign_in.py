@@ -42,14 +42,15 @@ def test_unsigned_visitor_is_sent_to_sign_in_and_back(client: TestClient, caller
     assert done.status_code == 303 and done.headers["location"] == "/ui/requests?status=open"
 
 
-def test_session_cookie_is_httponly_strict_and_scoped_to_ui(
+def test_session_cookie_is_httponly_strict_and_sent_to_pages_and_api(
     client: TestClient, caller: CallerFactory
 ) -> None:
     response = sign_in(client, caller("staff").key)
     cookie = _session_cookie(response)
     flags = _cookie_flags(cookie)
     assert {"httponly", "path", "max-age", "samesite"} <= flags and "secure" not in flags
-    assert "Path=/ui" in cookie and "SameSite=strict" in cookie and "Max-Age=28800" in cookie
+    # Path=/ so the JSON API accepts the session too (with its CSRF token on unsafe calls).
+    assert "Path=/;" in cookie and "SameSite=strict" in cookie and "Max-Age=28800" in cookie
     assert client.get("/ui/requests").status_code == 200
 
 

@@ -13,9 +13,10 @@ router = APIRouter(tags=["keys"])
 
 @router.get("/me", summary="Show the calling key", responses=errors())
 def whoami(principal: CurrentPrincipal) -> Me:
-    """The key you are calling with: its role and institution."""
+    """Who you are calling as (an API key or a person's session): role and institution."""
     return Me(
         key_id=principal.key_id,
+        user_id=principal.user_id,
         name=principal.name,
         role=principal.role,
         institution_id=principal.institution_id,
