@@ -120,8 +120,15 @@ def _code_sets(
 ) -> NDArray[np.int32]:
     """(n, high) codes padded with -1; each row has low..high distinct codes, popularity ~ rank**-skew."""
     weights = np.arange(1, n_codes + 1, dtype=np.float64) ** -skew
-    keys = rng.random((n, n_codes)) ** (1.0 / weights)  # weighted sampling without replacement
-    codes = np.argsort(-keys, axis=1)[:, :high].astype(np.int32)
+    codes = np.empty((n, high), dtype=np.int32)
+    for start in range(0, n, 65_536):  # in chunks: the keys of a million rows would take gigabytes
+        keys = rng.random((min(65_536, n - start), n_codes)) ** (1.0 / weights)  # weighted, no replacement
+        if high < n_codes:
+            top = np.argpartition(-keys, high - 1, axis=1)[:, :high]
+        else:
+            top = np.argsort(-keys, axis=1)
+        order = np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1)
+        codes[start : start + len(keys)] = np.take_along_axis(top, order, axis=1)[:, :high]
     counts = rng.integers(low, high + 1, size=n)
     codes[np.arange(high)[None, :] >= counts[:, None]] = -1
     return codes
