@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from benchmarks.synthetic import Corpus, TopicSpace, random_demand, random_supply, random_tables
-from broker.matching import FactorParams, OfferIndex, Weights, score_pairs
+from broker.matching import FactorParams, OfferIndex, OfferRecord, Weights, score_pairs
 from broker.matching.prefilter import ROUNDING_SLACK, PrefilterParams, approximate_cosines, score_upper_bound
 from tests.matching.builders import DETERMINISTIC
 
@@ -148,3 +148,36 @@ def test_empty_and_one_row_indexes_search_through_the_first_pass() -> None:
     )  # fmt: skip
     result = one.search(demand, tables, approximate=True)
     assert [m.id for m in result.matches] == offers.ids.tolist() and result.certified
+
+
+def test_codes_follow_upserts_and_removes_after_the_first_search() -> None:
+    offers, rng = corpus(8, 120, dim=16, ties=False)
+    tables = random_tables(np.random.default_rng(8), n_countries=30, n_sectors=40)
+    prefilter = PrefilterParams(threshold=50, dims=6, pool=8, max_pool=32, exact_when_unproven=True)
+    index = OfferIndex(dim=16, n_languages=N_LANGUAGES, capacity=4, prefilter=prefilter)
+    supply = offers.supply
+
+    def upsert(row: int, offer_id: int) -> None:
+        index.upsert(
+            OfferRecord(
+                offer_id=offer_id, institution_id=int(offers.institution_ids[row]),
+                embedding=supply.embedding[row], sectors=[int(s) for s in supply.sectors[row] if s >= 0],
+                country=int(supply.country[row]),
+                modalities=[m for m in range(14) if int(supply.modalities[row]) >> m & 1], languages=[0],
+            )
+        )  # fmt: skip
+
+    for row in range(60):
+        upsert(row, row + 1)
+    demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=16, rank=4))
+    query = {"demand": demand, "tables": tables, "params": PARAMS, "limit": 2}  # a pool of 32 < 60 rows
+    assert ranked(index, **query) == ranked(index, approximate=False, **query)  # fits the sketch
+    for row in range(60, 120):
+        upsert(row, row + 1)
+    for offer_id in range(1, 40, 3):
+        index.remove(offer_id)
+    assert index._sketch is not None
+    codes, terms = index._sketch.encode(index.supply().embedding)
+    assert np.array_equal(index._rows["sketch_codes"][: len(index)], codes)
+    assert np.allclose(index._rows["sketch_terms"][: len(index)], terms, rtol=1e-5)  # BLAS blocking
+    assert ranked(index, **query) == ranked(index, approximate=False, **query)
