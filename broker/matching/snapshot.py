@@ -20,6 +20,7 @@ given, JSON-serialisable, and returned by ``load_index`` so incremental synchron
 from __future__ import annotations
 
 import json
+import mmap as mmapping
 import os
 import shutil
 from pathlib import Path
@@ -113,7 +114,12 @@ def load_index(
     if params.dims != stored.dims:
         raise ValueError(f"the snapshot's codes have {stored.dims} dims, not {params.dims}")
     index = OfferIndex(dim=manifest["dim"], n_languages=manifest["n_languages"], capacity=1, prefilter=params)
-    columns = {name: np.load(folder / f"{name}.npy", mmap_mode="c" if mmap else None) for name in index._rows}
+    columns = {
+        name: _map(folder / f"{name}.npy", random=name == "embedding")
+        if mmap
+        else np.load(folder / f"{name}.npy")
+        for name in index._rows
+    }
     n = int(manifest["size"])
     dtype, fill, _ = index._spec["sectors"]
     index._spec["sectors"] = (dtype, fill, columns["sectors"].shape[1:])
@@ -129,3 +135,20 @@ def load_index(
             mean=np.load(folder / "sketch_mean.npy"), components=np.load(folder / "sketch_components.npy")
         )
     return index, manifest["metadata"]
+
+
+def _map(file: Path, *, random: bool) -> np.ndarray[Any, Any]:
+    """A ``.npy`` file mapped copy-on-write (as ``np.load(mmap_mode="c")``), optionally advised as
+    randomly accessed: a search reads scattered pool rows of the embeddings, and without the advice
+    the kernel maps (and counts in RSS) the neighbouring pages of every row it faults in."""
+    with open(file, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = (
+            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran, dtype = read_header(f)
+        mapped = mmapping.mmap(f.fileno(), 0, access=mmapping.ACCESS_COPY)
+        offset = f.tell()
+    if random:
+        mapped.madvise(mmapping.MADV_RANDOM)
+    return np.ndarray(shape, dtype=dtype, buffer=mapped, offset=offset, order="F" if fortran else "C")
