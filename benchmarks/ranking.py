@@ -89,7 +89,7 @@ def _requests(n: int, seed: int, dim: int) -> tuple[MatchTables, list[DemandArra
         random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=space) for _ in range(N_REQUESTS)
     ]
     masks = [None if share == 1.0 else rng.random(n) < share for share in FILTER_SHARES]
-    return tables, requests, masks  # type: ignore[return-value]
+    return tables, requests, masks
 
 
 def build(n: int, repetitions: int, seed: int, dim: int, snapshot: Path) -> dict[str, Any]:
@@ -150,7 +150,8 @@ def build(n: int, repetitions: int, seed: int, dim: int, snapshot: Path) -> dict
     identical = certified = 0
     for share, mask in zip(FILTER_SHARES, masks, strict=True):
         for request in requests:
-            query = {"eligible": mask, "params": PARAMS, "limit": LIMIT, "per_institution": PER_INSTITUTION}
+            query: dict[str, Any] = {"eligible": mask, "params": PARAMS, "limit": LIMIT,
+                                     "per_institution": PER_INSTITUTION}  # fmt: skip
             exact = [m.id for m in index.search(request, tables, approximate=False, **query).matches]
             found = index.search(request, tables, **query)
             approx = [m.id for m in found.matches]

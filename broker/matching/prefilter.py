@@ -38,8 +38,9 @@ class PrefilterParams:
 
     Attributes:
         threshold: Catalogue size (live rows) from which ``OfferIndex.search`` uses the first pass;
-            below it every offer is scored exactly. The default is where the exact scan of 896-d
-            float32 embeddings stops fitting a few-millisecond budget (see benchmarks/README.md).
+            below it every offer is scored exactly. 50,000 lies between 10k, where the exact scan of
+            896-d float32 embeddings is as fast as a bare semantic top-k, and 100k, where it is 7-10x
+            slower than the first pass (benchmarks/README.md); the crossover was not measured finer.
         dims: Principal directions kept in the int8 code (bytes per offer).
         pool: Initial pool size; at least ``16 * limit`` rows are taken whatever this says. 8192
             gave recall@10 >= 0.99 on the benchmark corpora where 2048 gave 0.975.
@@ -109,8 +110,9 @@ class SemanticSketch:
             (n, dims) int8 codes, and (n, 3) float32 terms per row: the code scale s (z ~ s * code),
             s times the L1 norm of the code, and the norm of the projection residual; each rounded up.
         """
-        # float32 products (a million rows in seconds); their rounding, far below 1e-5 per cosine,
-        # is covered by ROUNDING_SLACK, and the residual gets 1e-5 of margin on its square.
+        # float32 products (a million rows in seconds). Their rounding (typically ~1e-6 per cosine)
+        # is left to ROUNDING_SLACK, checked by the property tests rather than proved for the worst
+        # case; the residual gets 1e-5 of margin on its square.
         x = np.asarray(embeddings, dtype=np.float32)
         z = (x @ self.components.T.astype(np.float32)).astype(np.float64) - self.mean @ self.components.T
         centred = np.einsum("ij,ij->i", x, x, dtype=np.float64) - 2 * (x @ self.mean.astype(np.float32))
