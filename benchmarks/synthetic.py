@@ -83,13 +83,52 @@ def _unit_rows(rng: np.random.Generator, n: int, dim: int, dtype: type[np.floati
     return rows
 
 
+@dataclass(frozen=True)
+class TopicSpace:
+    """Shape of sentence-embedding-like unit vectors: a direction shared by all texts, a topic in a
+    low-rank subspace and isotropic noise, with squared norms ``common``, ``topic`` and the rest.
+
+    The defaults put the cosines of unrelated texts near 0.77 and of the closest offers to a request
+    near 0.85-0.9, as the default 896-d encoder does (real cosines cluster in 0.72-0.90).
+    """
+
+    dim: int = 896
+    rank: int = 48
+    common: float = 0.76
+    topic: float = 0.14
+    seed: int = 7
+
+    def rows(self, rng: np.random.Generator, n: int, chunk: int = 65_536) -> NDArray[np.float32]:
+        """(n, dim) float32 unit rows, generated in chunks (a million rows never exist in float64)."""
+        basis_rng = np.random.default_rng(self.seed)  # the same space for offers and requests
+        common = _unit_rows(basis_rng, 1, self.dim, np.float32)[0]
+        topics = np.linalg.qr(basis_rng.standard_normal((self.dim, self.rank)))[0].T.astype(np.float32)
+        out = np.empty((n, self.dim), dtype=np.float32)
+        noise = np.float32(np.sqrt((1.0 - self.common - self.topic) / self.dim))  # E|noise|^2 = 1 - ...
+        for start in range(0, n, chunk):
+            rows = out[start : start + chunk]
+            rows[:] = rng.standard_normal(rows.shape, dtype=np.float32)
+            rows *= noise
+            rows += (np.sqrt(self.topic) * _unit_rows(rng, len(rows), self.rank, np.float32)) @ topics
+            rows += np.sqrt(self.common) * common
+            rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+        return out
+
+
 def _code_sets(
     rng: np.random.Generator, n: int, n_codes: int, low: int, high: int, skew: float
 ) -> NDArray[np.int32]:
     """(n, high) codes padded with -1; each row has low..high distinct codes, popularity ~ rank**-skew."""
     weights = np.arange(1, n_codes + 1, dtype=np.float64) ** -skew
-    keys = rng.random((n, n_codes)) ** (1.0 / weights)  # weighted sampling without replacement
-    codes = np.argsort(-keys, axis=1)[:, :high].astype(np.int32)
+    codes = np.empty((n, high), dtype=np.int32)
+    for start in range(0, n, 65_536):  # in chunks: the keys of a million rows would take gigabytes
+        keys = rng.random((min(65_536, n - start), n_codes)) ** (1.0 / weights)  # weighted, no replacement
+        if high < n_codes:
+            top = np.argpartition(-keys, high - 1, axis=1)[:, :high]
+        else:
+            top = np.argsort(-keys, axis=1)
+        order = np.argsort(-np.take_along_axis(keys, top, axis=1), axis=1)
+        codes[start : start + len(keys)] = np.take_along_axis(top, order, axis=1)[:, :high]
     counts = rng.integers(low, high + 1, size=n)
     codes[np.arange(high)[None, :] >= counts[:, None]] = -1
     return codes
@@ -126,11 +165,15 @@ def random_supply(
     n_languages: int = 180,
     dtype: type[np.floating] = np.float32,
     stated_cost_share: float = 0.25,
+    space: TopicSpace | None = None,
 ) -> Corpus:
-    """n offers from about n / 4 institutions; a quarter state their own cost."""
+    """n offers from about n / 4 institutions; a quarter state their own cost.
+
+    Embeddings are isotropic random unit vectors, or drawn from ``space`` when given (float32).
+    """
     n_countries = tables.countries.n_countries
     supply = SupplyArrays(
-        embedding=_unit_rows(rng, n, dim, dtype),
+        embedding=_unit_rows(rng, n, dim, dtype) if space is None else space.rows(rng, n),
         sectors=_code_sets(rng, n, tables.sectors.n_sectors, 1, 3, skew=0.8),
         country=rng.integers(0, n_countries, size=n),
         modalities=_modality_sets(rng, n, 1, 3),
@@ -151,10 +194,11 @@ def random_demand(
     dim: int = 384,
     n_languages: int = 180,
     dtype: type[np.floating] = np.float32,
+    space: TopicSpace | None = None,
 ) -> DemandArrays:
     """n requests; some without sectors, modality preference, budget or participant count."""
     return DemandArrays(
-        embedding=_unit_rows(rng, n, dim, dtype),
+        embedding=_unit_rows(rng, n, dim, dtype) if space is None else space.rows(rng, n),
         sectors=_code_sets(rng, n, tables.sectors.n_sectors, 0, 2, skew=0.8),
         country=np.where(rng.random(n) < 0.05, -1, rng.integers(0, tables.countries.n_countries, size=n)),
         modalities=_modality_sets(rng, n, 0, 3),

@@ -6,6 +6,10 @@ zero-copy views. Row order is therefore arbitrary: ranking breaks ties by offer 
 
 Request-independent offer quantities (modality index rows, language bitsets) are computed here once.
 
+From ``PrefilterParams.threshold`` live rows on, a search first scans compact int8 codes of the
+embeddings (``prefilter``) and scores exactly only a pool of the semantically closest offers; below
+it every offer is scored. ``save`` and ``load`` (``snapshot``) write and memory-map the arrays.
+
 Not thread-safe: serialise writes with searches (e.g. one lock), since a search reads views of the
 same buffers that writes modify.
 """
@@ -13,6 +17,7 @@ same buffers that writes modify.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +36,19 @@ from broker.matching.arrays import (
 from broker.matching.choice import POPCOUNT, SLOTS, SlotArray
 from broker.matching.cost import CostParams
 from broker.matching.factors import FactorParams
+from broker.matching.prefilter import (
+    ROUNDING_SLACK,
+    PrefilterParams,
+    SemanticSketch,
+    approximate_cosines,
+    score_upper_bound,
+)
 from broker.matching.results import RankedMatch, ScoredCandidates, ranked_matches
-from broker.matching.scoring import Weights, rank, score_pairs
+from broker.matching.scoring import Weights, _at_least_top, rank, score_pairs
+from broker.matching.snapshot import load_index, save_index
 from broker.matching.tables import MatchTables
+
+SKETCH_COLUMNS = ("sketch_codes", "sketch_terms")  # kept per row, but not part of ``SupplyArrays``
 
 
 @dataclass(frozen=True)
@@ -67,26 +82,51 @@ class OfferRecord:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class SearchResult:
-    """Scores of all indexed offers for one request, and the ranked selection."""
+    """Scores of the offers scored exactly for one request, and the ranked selection.
+
+    Attributes:
+        scored: Scores of the m offers scored exactly (all n rows, or the first pass's pool).
+        positions: (k,) ranked positions into ``scored`` and ``supply``, best first.
+        matches: The k ranked matches; ``RankedMatch.position`` indexes ``scored`` and ``supply``.
+        rows: (m,) index row of each scored offer (``arange(n)`` when every offer was scored).
+        supply: The m scored offers' arrays, aligned with ``scored`` (for explanations).
+        certified: Whether the list is provably the exact ranking of all eligible offers (always
+            true when every eligible offer was scored).
+    """
 
     scored: ScoredCandidates
     positions: NDArray[np.intp]
     matches: list[RankedMatch]
+    rows: NDArray[np.intp]
+    supply: SupplyArrays
+    certified: bool = True
 
 
 class OfferIndex:
     """Contiguous supply arrays of the offers, addressable by offer id."""
 
-    def __init__(self, *, dim: int, n_languages: int, sector_width: int = 4, capacity: int = 1024) -> None:
+    def __init__(
+        self,
+        *,
+        dim: int,
+        n_languages: int,
+        sector_width: int = 4,
+        capacity: int = 1024,
+        prefilter: PrefilterParams | None = None,
+    ) -> None:
         """Create an empty index.
 
         Args:
-            dim: Embedding dimension (384 for all-MiniLM-L6-v2).
+            dim: Embedding dimension (896 for the default encoder).
             n_languages: Size of the language vocabulary.
             sector_width: Initial sector columns; grows when an offer lists more sectors.
             capacity: Initial number of rows allocated.
+            prefilter: When the compressed first pass is used (default ``PrefilterParams()``).
         """
         self.dim, self.n_languages = dim, n_languages
+        self.prefilter = prefilter or PrefilterParams()
+        self._sketch: SemanticSketch | None = None  # fitted on the first search above the threshold
+        self._slack_max = np.zeros(3, dtype=np.float32)  # upper bounds of the live rows' sketch terms
         self._size = 0
         self._position: dict[int, int] = {}
         self._width_counts = np.zeros(N_MODALITIES + 1, dtype=np.int64)  # live rows per modality count
@@ -102,6 +142,8 @@ class OfferIndex:
             "ids": (np.int64, 0, ()),
             "institution_ids": (np.int64, 0, ()),
             "valid_until": (np.float64, np.inf, ()),
+            "sketch_codes": (np.int8, 0, (min(self.prefilter.dims, dim),)),
+            "sketch_terms": (np.float32, 0.0, (3,)),
         }
         self._rows: dict[str, NDArray[Any]] = {}
         self._slots_by_column = np.zeros((N_MODALITIES, 0), dtype=np.intp)  # column-major: contiguous slots
@@ -116,6 +158,7 @@ class OfferIndex:
         institution_ids: NDArray[np.integer],
         n_languages: int,
         valid_until: NDArray[np.floating] | None = None,
+        prefilter: PrefilterParams | None = None,
     ) -> OfferIndex:
         """Bulk-build an index (e.g. at start-up) from already encoded offers.
 
@@ -125,6 +168,8 @@ class OfferIndex:
             institution_ids: (n,) offering institution ids.
             n_languages: Size of the language vocabulary.
             valid_until: (n,) expiry as POSIX seconds, inf for none; None = no expiry.
+            prefilter: When the compressed first pass is used; its codes are built here when n
+                reaches the threshold.
 
         Returns:
             An index holding the n offers in the given order.
@@ -134,19 +179,68 @@ class OfferIndex:
         if len(set(np.asarray(ids).tolist())) != n:
             raise ValueError("offer ids must be unique")
         dim, width = supply.embedding.shape[1], supply.sectors.shape[1]
-        index = cls(dim=dim, n_languages=n_languages, sector_width=width, capacity=n)
+        index = cls(dim=dim, n_languages=n_languages, sector_width=width, capacity=n, prefilter=prefilter)
         columns = {
             "ids": ids,
             "institution_ids": institution_ids,
             "valid_until": np.inf if valid_until is None else valid_until,
         }
-        for name in index._rows:
+        for name in index._rows.keys() - SKETCH_COLUMNS:
             index._rows[name][:n] = columns[name] if name in columns else getattr(supply, name)
         index._slots_by_column[:, :n] = SLOTS[supply.modalities].T
         index._width_counts += np.bincount(POPCOUNT[supply.modalities], minlength=N_MODALITIES + 1)
-        index._position = {offer_id: row for row, offer_id in enumerate(np.asarray(ids).tolist())}
+        index._position = dict(zip(np.asarray(ids).tolist(), range(n), strict=True))
         index._size = n
+        if n >= index.prefilter.threshold:
+            index.build_sketch()
         return index
+
+    def build_sketch(self, *, seed: int = 0) -> None:
+        """Fit the first pass's projection on a sample of the live rows and encode every row.
+
+        Called by ``from_supply`` and by the first search above the threshold; later upserts are
+        encoded as they come (a drifting catalogue only loosens the error bound, never breaks it).
+
+        Args:
+            seed: Seed of the row sample.
+        """
+        n, embeddings = self._size, self._rows["embedding"]
+        if n == 0:
+            return
+        rng = np.random.default_rng(seed)
+        sample = np.sort(rng.choice(n, size=min(n, self.prefilter.sample), replace=False))
+        self._sketch = SemanticSketch.fit(embeddings[sample], self.prefilter.dims)
+        for start in range(0, n, 32_768):
+            stop = min(n, start + 32_768)
+            codes, terms = self._sketch.encode(embeddings[start:stop])
+            self._rows["sketch_codes"][start:stop] = codes
+            self._rows["sketch_terms"][start:stop] = terms
+        self._slack_max = self._rows["sketch_terms"][:n].max(axis=0)
+
+    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+        """Write a snapshot directory that ``load`` maps back (see ``snapshot``).
+
+        Args:
+            path: Target directory (replaced).
+            metadata: JSON-serialisable dict stored with it, e.g. the catalogue generation.
+        """
+        save_index(self, path, metadata)
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike[str], *, mmap: bool = True, prefilter: PrefilterParams | None = None
+    ) -> tuple[OfferIndex, dict[str, Any]]:
+        """Open a snapshot written by ``save``; with ``mmap`` its columns are shared copy-on-write maps.
+
+        Args:
+            path: Snapshot directory.
+            mmap: Map the files (True) or read them into private memory.
+            prefilter: Override the stored first-pass parameters.
+
+        Returns:
+            The index (writable) and the metadata saved with it.
+        """
+        return load_index(path, mmap=mmap, prefilter=prefilter)
 
     def __len__(self) -> int:
         return self._size
@@ -224,6 +318,10 @@ class OfferIndex:
                   "languages": languages, "cost_usd": cost, "text_language": record.text_language,
                   "ids": record.offer_id,
                   "institution_ids": record.institution_id, "valid_until": record.valid_until}  # fmt: skip
+        if self._sketch is not None:
+            codes, terms = self._sketch.encode(embedding[None, :])
+            values |= {"sketch_codes": codes[0], "sketch_terms": terms[0]}
+            np.maximum(self._slack_max, terms[0], out=self._slack_max)  # removals keep it an upper bound
         for name, value in values.items():
             self._rows[name][row] = value
         self._slots_by_column[:, row] = SLOTS[mask]
@@ -256,8 +354,12 @@ class OfferIndex:
         eligible: NDArray[np.bool_] | None = None,
         limit: int = 10,
         per_institution: int | None = 2,
+        approximate: bool | None = None,
     ) -> SearchResult:
-        """Score every indexed offer for one request and rank them.
+        """Rank the indexed offers for one request.
+
+        Below ``prefilter.threshold`` live rows every offer is scored; from it, a compressed first
+        pass picks a pool that is scored exactly (see ``prefilter``), grown while its bound fails.
 
         Args:
             demand: One request (1 row).
@@ -268,22 +370,54 @@ class OfferIndex:
             eligible: (n,) bool hard filter aligned with the rows (see ``ids``); None = all.
             limit: Maximum number of matches.
             per_institution: Maximum matches per offering institution; None = no cap.
+            approximate: Force the first pass on (True) or off (False); None = by catalogue size.
 
         Returns:
-            All scores, the ranked row positions and the ranked matches.
+            The scores of the offers scored, the ranked positions among them and the ranked matches.
         """
-        scored = score_pairs(demand, self.supply(), tables, weights, params, cost_params, slots=self.slots())
-        ids, institutions = self.ids, self.institution_ids
-        cap = per_institution
-        positions = rank(
-            scored.scores,
-            ids=ids,
-            institution_ids=institutions,
-            eligible=eligible,
-            limit=limit,
-            per_institution=cap,
+        weights, params = weights or Weights(), params or FactorParams()
+        score = _Scorer(self, demand, tables, weights, params, cost_params, limit, per_institution, eligible)
+        n = self._size
+
+        def every_eligible_row() -> NDArray[np.intp]:
+            return np.arange(n, dtype=np.intp) if eligible is None else np.flatnonzero(eligible)
+
+        use_pool = n >= self.prefilter.threshold if approximate is None else approximate
+        if not use_pool or limit <= 0 or n == 0:
+            return score(np.arange(n, dtype=np.intp), certified=True)
+        eligible_rows = n if eligible is None else int(np.count_nonzero(eligible))
+        size = max(self.prefilter.pool, 16 * limit)
+        if eligible_rows <= size:  # a restrictive filter: scoring the few eligible rows is cheaper
+            return score(every_eligible_row(), certified=True)
+        if self._sketch is None:
+            self.build_sketch()
+        assert self._sketch is not None
+        cosines, a, b, r = approximate_cosines(
+            self._sketch,
+            self._rows["sketch_codes"][:n],
+            self._rows["sketch_terms"][:n, 0],
+            demand.embedding[0],
         )
-        return SearchResult(scored, positions, ranked_matches(scored, positions, self.ids))
+        masked = cosines if eligible is None else np.where(eligible, cosines, -np.inf)
+        slack = float(np.dot([a, b, r], self._slack_max)) + ROUNDING_SLACK
+        w = weights.normalised()
+        while True:
+            rows = _at_least_top(masked, size)  # type: ignore[arg-type]  # float32 is fine
+            rows = rows[masked[rows] > -np.inf]
+            result = score(rows, certified=len(rows) == eligible_rows)
+            if result.certified:
+                return result
+            if len(result.positions) == limit:
+                kth = float(result.scored.scores[result.positions[-1]])
+                best_left_out = float(masked[rows].min()) + slack  # every row left out is below it
+                if score_upper_bound(np.array([best_left_out]), w, params)[0] < kth - 1e-12:
+                    return score.certify(result)
+            if size >= self.prefilter.max_pool:
+                break
+            size = min(4 * size, self.prefilter.max_pool)
+        if self.prefilter.exact_when_unproven:
+            return score(every_eligible_row(), certified=True)
+        return result
 
     def _grow(self, capacity: int) -> None:
         """Reallocate every array to ``capacity`` rows (and the current sector width), keeping live rows."""
@@ -302,3 +436,63 @@ class OfferIndex:
             slots = np.full((N_MODALITIES, capacity), N_MODALITIES, dtype=np.intp)
             slots[:, :n] = self._slots_by_column[:, :n]
             self._slots_by_column = slots
+
+
+class _Scorer:
+    """Exact scoring and ranking of a subset of an index's rows for one request."""
+
+    def __init__(
+        self,
+        index: OfferIndex,
+        demand: DemandArrays,
+        tables: MatchTables,
+        weights: Weights,
+        params: FactorParams,
+        cost_params: CostParams | None,
+        limit: int,
+        per_institution: int | None,
+        eligible: NDArray[np.bool_] | None,
+    ) -> None:
+        self.index, self.demand, self.tables = index, demand, tables
+        self.weights, self.params, self.cost_params = weights, params, cost_params
+        self.limit, self.per_institution, self.eligible = limit, per_institution, eligible
+
+    def __call__(self, rows: NDArray[np.intp], certified: bool) -> SearchResult:
+        """Score ``rows`` (ascending index rows) exactly and rank them; a strict subset of the rows
+        is eligible by construction, all n rows are filtered by the caller's mask."""
+        index, n = self.index, len(self.index)
+        whole = len(rows) == n
+        supply = index.supply() if whole else _take(index.supply(), rows)
+        slots = index.slots() if whole else index.slots()[rows]
+        scored = score_pairs(
+            self.demand, supply, self.tables, self.weights, self.params, self.cost_params, slots=slots
+        )
+        ids = index.ids if whole else index.ids[rows]
+        positions = rank(
+            scored.scores,
+            ids=ids,
+            institution_ids=index.institution_ids if whole else index.institution_ids[rows],
+            eligible=self.eligible if whole else None,
+            limit=self.limit,
+            per_institution=self.per_institution,
+        )
+        matches = ranked_matches(scored, positions, ids)
+        return SearchResult(scored, positions, matches, rows, supply, certified)
+
+    @staticmethod
+    def certify(result: SearchResult) -> SearchResult:
+        """The same result, marked as provably exact."""
+        return SearchResult(result.scored, result.positions, result.matches, result.rows, result.supply, True)
+
+
+def _take(supply: SupplyArrays, rows: NDArray[np.intp]) -> SupplyArrays:
+    """The given rows of every supply array (copies)."""
+    return SupplyArrays(
+        embedding=supply.embedding[rows],
+        sectors=supply.sectors[rows],
+        country=supply.country[rows],
+        modalities=supply.modalities[rows],
+        languages=supply.languages[rows],
+        cost_usd=supply.cost_usd[rows],
+        text_language=supply.text_language[rows],
+    )

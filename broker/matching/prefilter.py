@@ -1,0 +1,184 @@
+"""A compact first pass for large catalogues: which offers can still reach the top of the exact ranking.
+
+Scoring every offer exactly reads its full float32 embedding (896 x 4 bytes at the default encoder),
+which at a million offers is 3.6 GB per request. The first pass instead reads a small code per offer:
+the offer's embedding minus the catalogue mean, projected on the top ``dims`` principal directions
+(fitted on a sample) and quantised to int8 with one scale per row, scanned with SimSIMD's int8 dot
+product. Only a pool of the offers with the highest approximate cosine is then scored exactly
+(``score_pairs`` and ``rank``), so the final list is the exact ranking of that pool.
+
+Every approximate cosine comes with a rigorous error bound (the projection residual by
+Cauchy-Schwarz, the two int8 roundings by their half-steps), and the exact score has an upper bound
+in terms of the cosine alone (``score_upper_bound``: the sector factor at most 1, the contextual
+factors at most their weight times the gate the best sector would give). When the bound of the
+best offer left out of the pool is below the k-th exact score, the pool's list is provably the exact
+list (``certified``); otherwise the pool grows, and the caller chooses between an exact fallback and
+the pool's list (whose agreement with the exact ranking is measured in ``benchmarks/ranking.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import simsimd
+from numpy.typing import NDArray
+
+from broker.matching.arrays import FloatArray
+from broker.matching.factors import FactorParams, relevance_gate, semantic_fit
+from broker.matching.results import CONTEXTUAL, SECTOR, SEMANTIC
+
+# float32 rounding of an exact 896-term dot product of unit vectors stays far below this.
+ROUNDING_SLACK = 1e-4
+
+
+@dataclass(frozen=True)
+class PrefilterParams:
+    """When and how the compressed first pass is used.
+
+    Attributes:
+        threshold: Catalogue size (live rows) from which ``OfferIndex.search`` uses the first pass;
+            below it every offer is scored exactly. 50,000 lies between 10k, where the exact scan of
+            896-d float32 embeddings is as fast as a bare semantic top-k, and 100k, where it is 7-10x
+            slower than the first pass (benchmarks/README.md); the crossover was not measured finer.
+        dims: Principal directions kept in the int8 code (bytes per offer).
+        pool: Initial pool size; at least ``16 * limit`` rows are taken whatever this says. 8192
+            gave recall@10 >= 0.99 on the benchmark corpora where 2048 gave 0.975.
+        max_pool: The pool grows 4x while the bound does not hold, up to this many rows (the
+            default does not grow: on embeddings that cluster as the default encoder's do, the
+            bound rarely holds without a restrictive filter, see benchmarks/README.md).
+        exact_when_unproven: When the bound still fails at ``max_pool``, score every eligible offer
+            exactly (always the exact list, slow) instead of returning the pool's list.
+        sample: Rows sampled to fit the principal directions.
+    """
+
+    threshold: int = 50_000
+    dims: int = 64
+    pool: int = 8192
+    max_pool: int = 8192
+    exact_when_unproven: bool = False
+    sample: int = 8192
+
+    def __post_init__(self) -> None:
+        if self.threshold < 1 or self.dims < 1 or not 1 <= self.pool <= self.max_pool or self.sample < 2:
+            raise ValueError("need threshold >= 1, dims >= 1, 1 <= pool <= max_pool and sample >= 2")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SemanticSketch:
+    """The fitted projection: ``x ~ mean + components.T @ z`` for an offer embedding x.
+
+    Attributes:
+        mean: (dim,) float64 mean of the sampled embeddings.
+        components: (dims, dim) float64 orthonormal principal directions, strongest first.
+    """
+
+    mean: NDArray[np.float64]
+    components: NDArray[np.float64]
+
+    @classmethod
+    def fit(cls, embeddings: NDArray[np.floating], dims: int) -> SemanticSketch:
+        """Fit the principal directions on a sample of embeddings.
+
+        Args:
+            embeddings: (m, dim) sample of offer embeddings, m >= 1.
+            dims: Directions to keep (capped at dim).
+
+        Returns:
+            The sketch.
+        """
+        sample = np.asarray(embeddings, dtype=np.float64)
+        mean = sample.mean(axis=0)
+        centred = sample - mean
+        vectors = np.linalg.eigh(centred.T @ centred)[1]  # ascending eigenvalues
+        keep = min(dims, sample.shape[1])
+        components = np.ascontiguousarray(vectors[:, ::-1][:, :keep].T)
+        return cls(mean=mean, components=components)
+
+    @property
+    def dims(self) -> int:
+        """Number of code dimensions."""
+        return int(self.components.shape[0])
+
+    def encode(self, embeddings: NDArray[np.floating]) -> tuple[NDArray[np.int8], NDArray[np.float32]]:
+        """Codes and per-row error terms of offer embeddings.
+
+        Args:
+            embeddings: (n, dim) offer embeddings.
+
+        Returns:
+            (n, dims) int8 codes, and (n, 3) float32 terms per row: the code scale s (z ~ s * code),
+            s times the L1 norm of the code, and the norm of the projection residual; each rounded up.
+        """
+        # float32 products (a million rows in seconds). Their rounding (typically ~1e-6 per cosine)
+        # is left to ROUNDING_SLACK, checked by the property tests rather than proved for the worst
+        # case; the residual gets 1e-5 of margin on its square.
+        x = np.asarray(embeddings, dtype=np.float32)
+        z = (x @ self.components.T.astype(np.float32)).astype(np.float64) - self.mean @ self.components.T
+        centred = np.einsum("ij,ij->i", x, x, dtype=np.float64) - 2 * (x @ self.mean.astype(np.float32))
+        centred += self.mean @ self.mean  # |x - mean|^2
+        scale = np.abs(z).max(axis=1) / 127.0
+        scale[scale == 0] = 1.0
+        codes = np.clip(np.rint(z / scale[:, None]), -127, 127).astype(np.int8)
+        residual = np.sqrt(np.maximum(centred - np.einsum("ij,ij->i", z, z), 0.0) + 1e-5)
+        terms = np.empty((len(x), 3), dtype=np.float64)
+        terms[:, 0] = scale
+        terms[:, 1] = scale * np.abs(codes).astype(np.int32).sum(axis=1)
+        terms[:, 2] = residual
+        return codes, np.nextafter(terms.astype(np.float32), np.float32(np.inf))
+
+
+def approximate_cosines(
+    sketch: SemanticSketch,
+    codes: NDArray[np.int8],
+    scales: NDArray[np.float32],
+    query: NDArray[np.floating],
+) -> tuple[NDArray[np.float32], float, float, float]:
+    """Approximate cosine of the query with every coded offer, and the coefficients of its error bound.
+
+    Args:
+        sketch: The fitted projection.
+        codes: (n, dims) int8 codes of the offers.
+        scales: (n,) float32 code scales s of the offers.
+        query: (dim,) unit-norm request embedding.
+
+    Returns:
+        (n,) float32 approximate cosines c, and (a, b, r): for every offer i,
+        ``|cosine_i - c_i| <= a * s_i + b * s_i * L1_i + r * residual_i + ROUNDING_SLACK``.
+    """
+    q = np.asarray(query, dtype=np.float64)
+    p = sketch.components @ q
+    residual = float(np.sqrt(max(float(q @ q) - float(p @ p), 0.0)))
+    step = float(np.abs(p).max()) / 127.0 or 1.0
+    query_code = np.clip(np.rint(p / step), -127, 127).astype(np.int8)
+    dots = np.asarray(simsimd.cdist(query_code[None, :], codes, metric="dot", out_dtype="float32"))[0]
+    cosines = dots * scales
+    cosines *= np.float32(step)
+    cosines += np.float32(q @ sketch.mean)
+    # Errors: the offer code's rounding (|p| . s/2), the query code's rounding (s * |code| . step/2),
+    # the residual outside the projection (Cauchy-Schwarz), plus float32 rounding of the sums.
+    a = float(np.abs(p).sum()) / 2 + 1e-5
+    b = step / 2 + 1e-7
+    return cosines, a, b, residual + 1e-6
+
+
+def score_upper_bound(cosine: FloatArray, weights: FloatArray, params: FactorParams) -> FloatArray:
+    """Largest exact score an offer can have given an upper bound on its cosine.
+
+    The sector factor is taken as 1 and every contextual factor as 1, with the gate that these would
+    earn; ``score_pairs`` is non-decreasing in each, so no offer scores above this.
+
+    Args:
+        cosine: (m,) upper bounds of cosines.
+        weights: (6,) normalised weights (``Weights.normalised``).
+        params: The factor levels used for exact scoring.
+
+    Returns:
+        (m,) float64 upper bounds of the score in [0, 1], non-decreasing in the cosine.
+    """
+    semantic = semantic_fit(np.asarray(cosine, dtype=np.float64) + params.cross_lingual_offset, params)
+    w_sem, w_sec = float(weights[SEMANTIC]), float(weights[SECTOR])
+    topical = w_sem * semantic + w_sec
+    relevance = topical / (w_sem + w_sec) if w_sem + w_sec > 0 else np.ones_like(semantic)
+    bound: FloatArray = np.clip(topical + relevance_gate(relevance, params) * weights[CONTEXTUAL].sum(), 0, 1)
+    return bound

@@ -1,0 +1,183 @@
+"""The compressed first pass: its error bounds hold, and the pool's ranking equals the exact one."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from benchmarks.synthetic import Corpus, TopicSpace, random_demand, random_supply, random_tables
+from broker.matching import FactorParams, OfferIndex, OfferRecord, Weights, score_pairs
+from broker.matching.prefilter import ROUNDING_SLACK, PrefilterParams, approximate_cosines, score_upper_bound
+from tests.matching.builders import DETERMINISTIC
+
+N_LANGUAGES = 40
+PARAMS = FactorParams(semantic_low=0.72, semantic_high=0.90)  # the default encoder's scale
+
+
+def corpus(seed: int, n: int, dim: int, ties: bool) -> tuple[Corpus, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    tables = random_tables(rng, n_countries=30, n_sectors=40)
+    offers = random_supply(rng, n, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=dim, rank=4))
+    if ties and n > 1:  # copies of a few offers: equal scores, broken by id
+        copies = rng.integers(0, n, size=n // 3)
+        for name in ("embedding", "sectors", "country", "modalities", "languages", "cost_usd"):
+            getattr(offers.supply, name)[copies] = getattr(offers.supply, name)[copies[0]]
+    return offers, rng
+
+
+def ranked(index: OfferIndex, **kwargs: object) -> list[tuple[int, float]]:
+    result = index.search(**kwargs)  # type: ignore[arg-type]
+    return [(m.id, m.score) for m in result.matches]
+
+
+@DETERMINISTIC
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(0, 400),
+    density=st.sampled_from([1.0, 0.5, 0.05, 0.005]),
+    limit=st.integers(1, 12),
+    cap=st.sampled_from([None, 1, 2]),
+    pool=st.sampled_from([1, 8, 64]),
+    ties=st.booleans(),
+)
+def test_the_first_pass_with_exact_fallback_returns_the_exact_ranking(
+    seed: int, n: int, density: float, limit: int, cap: int | None, pool: int, ties: bool
+) -> None:
+    offers, rng = corpus(seed, n, dim=24, ties=ties)
+    tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
+    prefilter = PrefilterParams(threshold=1, dims=8, pool=pool, max_pool=4 * pool, exact_when_unproven=True)
+    index = OfferIndex.from_supply(
+        offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
+        prefilter=prefilter,
+    )  # fmt: skip
+    demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=24, rank=4))
+    eligible = rng.random(n) < density
+    query = {"demand": demand, "tables": tables, "params": PARAMS, "eligible": eligible, "limit": limit,
+             "per_institution": cap}  # fmt: skip
+    exact = ranked(index, approximate=False, **query)
+    assert ranked(index, approximate=True, **query) == exact
+    assert ranked(index, **query) == exact  # above the threshold of 1 row: the first pass
+
+
+@DETERMINISTIC
+@given(
+    seed=st.integers(0, 10_000),
+    limit=st.integers(1, 10),
+    cap=st.sampled_from([None, 1, 2]),
+    dims=st.sampled_from([3, 6, 12]),
+)
+def test_a_certified_pool_list_is_the_exact_list(seed: int, limit: int, cap: int | None, dims: int) -> None:
+    offers, rng = corpus(seed, 600, dim=12, ties=False)
+    tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
+    prefilter = PrefilterParams(threshold=1, dims=dims, pool=32, max_pool=512)  # < 12 dims: a residual
+    index = OfferIndex.from_supply(
+        offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
+        prefilter=prefilter,
+    )  # fmt: skip
+    weights = Weights(semantic=0.8, sector=0.1, region=0.04, modality=0.02, language=0.02, cost=0.02)
+    for _ in range(4):
+        demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=12, rank=4))
+        query = {"demand": demand, "tables": tables, "params": PARAMS, "weights": weights, "limit": limit,
+                 "per_institution": cap}  # fmt: skip
+        result = index.search(approximate=True, **query)  # type: ignore[arg-type]
+        if result.certified:
+            assert [(m.id, m.score) for m in result.matches] == ranked(index, approximate=False, **query)
+
+
+def test_the_bound_certifies_when_semantics_dominate() -> None:
+    offers, rng = corpus(3, 2000, dim=12, ties=False)
+    tables = random_tables(np.random.default_rng(3), n_countries=30, n_sectors=40)
+    index = OfferIndex.from_supply(
+        offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
+        prefilter=PrefilterParams(threshold=1, dims=12, pool=64, max_pool=1024),
+    )  # fmt: skip
+    weights = Weights(semantic=0.9, sector=0.1, region=0, modality=0, language=0, cost=0)
+    certified = 0
+    for _ in range(10):
+        demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=12, rank=4))
+        result = index.search(demand, tables, weights=weights, params=PARAMS, approximate=True)
+        certified += result.certified and len(result.rows) < len(index)
+    assert certified >= 5
+
+
+@DETERMINISTIC
+@given(seed=st.integers(0, 10_000), dims=st.integers(1, 40))
+def test_approximate_cosines_stay_within_their_error_bound(seed: int, dims: int) -> None:
+    rng = np.random.default_rng(seed)
+    space = TopicSpace(dim=32, rank=6, seed=seed)
+    offers, query = space.rows(rng, 300), space.rows(rng, 1)[0]
+    index = OfferIndex(dim=32, n_languages=1, prefilter=PrefilterParams(dims=dims))
+    index._rows["embedding"] = offers  # only the sketch is exercised
+    index._size = 300
+    index.build_sketch(seed=seed)
+    assert index._sketch is not None
+    terms = index._rows["sketch_terms"][:300]
+    codes = index._rows["sketch_codes"][:300]
+    approx, a, b, r = approximate_cosines(index._sketch, codes, terms[:, 0], query)
+    exact = offers.astype(np.float64) @ query.astype(np.float64)
+    bound = a * terms[:, 0] + b * terms[:, 1] + r * terms[:, 2] + ROUNDING_SLACK
+    assert np.all(np.abs(exact - approx) <= bound)
+    assert np.all(bound <= index._slack_max @ np.array([a, b, r]) + ROUNDING_SLACK + 1e-9)
+
+
+@DETERMINISTIC
+@given(seed=st.integers(0, 10_000), offset=st.sampled_from([0.0, 0.05]))
+def test_the_score_bound_is_never_below_an_exact_score(seed: int, offset: float) -> None:
+    offers, rng = corpus(seed, 300, dim=16, ties=False)
+    tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
+    params = FactorParams(semantic_low=0.72, semantic_high=0.90, cross_lingual_offset=offset)
+    weights = Weights(*rng.random(6) + 0.01)
+    demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=16, rank=4))
+    demand.text_language[:] = 1
+    offers.supply.text_language[:] = rng.integers(-1, 3, size=300)
+    scored = score_pairs(demand, offers.supply, tables, weights, params)
+    assert np.all(score_upper_bound(scored.cosine, weights.normalised(), params) >= scored.scores - 1e-12)
+
+
+def test_empty_and_one_row_indexes_search_through_the_first_pass() -> None:
+    offers, rng = corpus(1, 1, dim=16, ties=False)
+    tables = random_tables(np.random.default_rng(1), n_countries=30, n_sectors=40)
+    demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=16, rank=4))
+    prefilter = PrefilterParams(threshold=1, dims=4, pool=1, max_pool=1)
+    empty = OfferIndex(dim=16, n_languages=N_LANGUAGES, prefilter=prefilter)
+    assert empty.search(demand, tables, approximate=True).matches == []
+    one = OfferIndex.from_supply(
+        offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
+        prefilter=prefilter,
+    )  # fmt: skip
+    result = one.search(demand, tables, approximate=True)
+    assert [m.id for m in result.matches] == offers.ids.tolist() and result.certified
+
+
+def test_codes_follow_upserts_and_removes_after_the_first_search() -> None:
+    offers, rng = corpus(8, 120, dim=16, ties=False)
+    tables = random_tables(np.random.default_rng(8), n_countries=30, n_sectors=40)
+    prefilter = PrefilterParams(threshold=50, dims=6, pool=8, max_pool=32, exact_when_unproven=True)
+    index = OfferIndex(dim=16, n_languages=N_LANGUAGES, capacity=4, prefilter=prefilter)
+    supply = offers.supply
+
+    def upsert(row: int, offer_id: int) -> None:
+        index.upsert(
+            OfferRecord(
+                offer_id=offer_id, institution_id=int(offers.institution_ids[row]),
+                embedding=supply.embedding[row], sectors=[int(s) for s in supply.sectors[row] if s >= 0],
+                country=int(supply.country[row]),
+                modalities=[m for m in range(14) if int(supply.modalities[row]) >> m & 1], languages=[0],
+            )
+        )  # fmt: skip
+
+    for row in range(60):
+        upsert(row, row + 1)
+    demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=16, rank=4))
+    query = {"demand": demand, "tables": tables, "params": PARAMS, "limit": 2}  # a pool of 32 < 60 rows
+    assert ranked(index, **query) == ranked(index, approximate=False, **query)  # fits the sketch
+    for row in range(60, 120):
+        upsert(row, row + 1)
+    for offer_id in range(1, 40, 3):
+        index.remove(offer_id)
+    assert index._sketch is not None
+    codes, terms = index._sketch.encode(index.supply().embedding)
+    assert np.array_equal(index._rows["sketch_codes"][: len(index)], codes)
+    assert np.allclose(index._rows["sketch_terms"][: len(index)], terms, rtol=1e-5)  # BLAS blocking
+    assert ranked(index, **query) == ranked(index, approximate=False, **query)
