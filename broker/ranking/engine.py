@@ -304,7 +304,7 @@ class MatchEngine:
                 limit=limit,
                 per_institution=per_institution,
             )
-            supply = index.supply()
+            supply = result.supply  # the rows that were scored (the first pass's pool on large catalogues)
             return [
                 self._explained(m, demand, supply, result.scored, row, self.offer_rows.get(m.id))
                 for m in result.matches
