@@ -4,6 +4,7 @@ from broker.models.api_key import ApiKey, Role
 from broker.models.audit import AuditEvent
 from broker.models.base import Base
 from broker.models.catalog import CatalogState
+from broker.models.import_job import ImportJob, ImportJobStatus
 from broker.models.institution import Institution, InstitutionKind
 from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.models.match import Match, MatchReview, MatchStatus
@@ -16,6 +17,8 @@ __all__ = [
     "Base",
     "CatalogState",
     "Embedding",
+    "ImportJob",
+    "ImportJobStatus",
     "Institution",
     "InstitutionKind",
     "KnowledgeRequest",
