@@ -3,8 +3,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from broker.config import get_settings
 from broker.db import make_engine, make_session_factory
@@ -28,6 +29,17 @@ def session_scope() -> Iterator[Session]:
         engine.dispose()
 
 
+@contextmanager
+def session_factory() -> Iterator[sessionmaker[Session]]:
+    """Sessions on the configured database, for work that commits in steps of its own (imports)."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url, write_wait_s=settings.write_wait_seconds)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
 CLI_PRINCIPAL = Principal(key_id=0, name="command line", role=Role.admin)
 
 
@@ -38,13 +50,15 @@ def configured_encoder() -> Encoder:
 
 @contextmanager
 def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar driven by ``(done, total)`` callbacks."""
+    """A rich progress bar driven by ``(done, total)`` callbacks, on standard error (standard output
+    carries the command's result, e.g. ``--json``)."""
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=False,
+        console=Console(stderr=True),
     ) as bar:
         task = bar.add_task(description, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
