@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from broker.api.deps import CurrentPrincipal, EngineDep, ExpensiveCall, SessionDep
 from broker.api.responses import errors
+from broker.api.routes.import_jobs import router as import_jobs_router
 from broker.errors import BrokerError, InvalidInput, RequestTimeout
 from broker.models import Role
 from broker.schemas.bulk import ImportReport
@@ -18,6 +19,7 @@ from broker.services.bulk import exports, formats, imports, ingest, jobs
 from broker.services.bulk.formats import RawRecord
 
 router = APIRouter(tags=["bulk"])
+router.include_router(import_jobs_router)
 Kind = Literal["institutions", "offers", "requests"]
 MEDIA = {
     formats.Format.csv: "text/csv",
@@ -110,7 +112,7 @@ def import_records(
     # A plain ``def``: parsing, validation and embedding run in a worker thread, not on the event loop.
     if run_async:
         job = jobs.submit_job(
-            session, principal=principal, fmt=fmt, kind=kind, partial=partial, body_bytes=len(text)
+            session, principal=principal, fmt=fmt, kind=kind, partial=partial, body_bytes=len(text.encode())
         )
         # After the response, i.e. after the job's row is committed (SessionDep commits first).
         factory = request.app.state.session_factory
@@ -138,8 +140,3 @@ def export_records(
     text = exports.export_records(session, principal=principal, kind=kind, fmt=fmt)
     disposition = f'attachment; filename="{kind}.{fmt.value}"'
     return Response(text, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})
-
-
-from broker.api.routes.import_jobs import router as import_jobs_router  # noqa: E402
-
-router.include_router(import_jobs_router)
