@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from broker.cli.output import show_progress
 from broker.config import get_settings
@@ -26,6 +26,17 @@ def session_scope() -> Iterator[Session]:
             session.connection(execution_options={"sqlite_immediate": True})
             yield session
             session.commit()
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def session_factory() -> Iterator[sessionmaker[Session]]:
+    """Sessions on the configured database, for work that commits in steps of its own (imports)."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url, write_wait_s=settings.write_wait_seconds)
+    try:
+        yield make_session_factory(engine)
     finally:
         engine.dispose()
 

@@ -9,13 +9,19 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broker.cli.common import CLI_PRINCIPAL, configured_encoder, progress_bar, session_scope
+from broker.cli.common import (
+    CLI_PRINCIPAL,
+    configured_encoder,
+    progress_bar,
+    session_factory,
+    session_scope,
+)
 from broker.errors import BrokerError
 from broker.models import KnowledgeRequest, Offer
 from broker.ranking.embedding import store as embeddings
 from broker.ranking.engine import MatchEngine
 from broker.schemas.bulk import ImportReport
-from broker.services.bulk import demo, exports, formats, imports
+from broker.services.bulk import demo, exports, formats, ingest
 from broker.services.understanding import understand_items
 
 demo_app = typer.Typer(no_args_is_help=True, help="The demo corpus (data/demo).")
@@ -37,14 +43,15 @@ def import_file(
             fmt or formats.guess_format(path.name),
             kind or formats.guess_kind(path.name),
         )
-        with session_scope() as session, progress_bar("embedding") as progress:
-            report = imports.import_records(
-                session,
+        # Embeds ahead, outside the write transaction: a running server keeps writing meanwhile.
+        with session_factory() as factory, progress_bar("embedding") as progress:
+            report = ingest.run_import(
+                factory,
                 principal=CLI_PRINCIPAL,
                 records=records,
                 encoder=configured_encoder(),
                 partial=partial,
-                progress=progress,
+                observe=lambda counts: progress(counts.texts_embedded, counts.texts_to_embed),
             )
     except BrokerError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
@@ -80,16 +87,16 @@ def reindex(batch_size: int = typer.Option(64, min=1, help="Texts per encoder ca
     """Embed every offer and request with the configured model (after a model change; skips stored
     ones) and refresh their suggested codes and detected languages."""
     encoder = configured_encoder()
+    with session_factory() as factory:  # embed first, outside the write transaction
+        with factory() as session:
+            texts = [embeddings.item_text(i) for i in session.scalars(select(Offer))]
+            texts += [embeddings.item_text(i) for i in session.scalars(select(KnowledgeRequest))]
+        with progress_bar(f"embedding with {encoder.model_id}") as progress:
+            ingest.embed_ahead(
+                factory, encoder=encoder, texts=texts, batch_size=batch_size, progress=progress
+            )
     with session_scope() as session:
         items = [*session.scalars(select(Offer)), *session.scalars(select(KnowledgeRequest))]
-        with progress_bar(f"embedding with {encoder.model_id}") as progress:
-            embeddings.ensure_vectors(
-                session,
-                encoder=encoder,
-                texts=[embeddings.item_text(i) for i in items],
-                batch_size=batch_size,
-                progress=progress,
-            )
         understand_items(session, encoder=encoder, items=items)  # every text is embedded by now
         changed = [item for item in items if session.is_modified(item)]  # the flush hook stamps them
     typer.echo(

@@ -5,6 +5,7 @@ from broker.models.assignment import AssignmentStatus, RequestAssignment
 from broker.models.audit import AuditEvent
 from broker.models.base import Base
 from broker.models.catalog import CatalogDeletion, CatalogState
+from broker.models.import_job import ImportJob, ImportJobStatus
 from broker.models.institution import Institution, InstitutionKind
 from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.models.match import Match, MatchReview, MatchStatus
@@ -21,6 +22,8 @@ __all__ = [
     "CatalogDeletion",
     "CatalogState",
     "Embedding",
+    "ImportJob",
+    "ImportJobStatus",
     "Institution",
     "InstitutionKind",
     "KnowledgeRequest",

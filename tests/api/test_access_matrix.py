@@ -64,8 +64,20 @@ def world(session: Session) -> World:
         "match_on_draft": on_draft.id,
         "spare_key": spare.key_id,
         "user_a": make_user(session, "institution", a, email="member@institution-a.org").id,
+        "import_job": _broker_job(session, callers["broker"].key_id),
     }
     return World(ids=ids, headers=headers)
+
+
+def _broker_job(session: Session, key_id: int) -> int:
+    from broker.models import ImportJob
+    from broker.services.bulk.jobs import process_owner
+
+    job = ImportJob(api_key_id=key_id, caller_name="broker", caller_role="broker", format="json",
+                    owner=process_owner())  # fmt: skip
+    session.add(job)
+    session.flush()
+    return job.id
 
 
 def offer_body(ids: dict[str, int]) -> dict[str, Any]:
@@ -220,6 +232,8 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
         [A, A, 403, 403, 200, 403, 200],
     ),
     ("GET", "/api/v1/export?kind=offers", None, [A, A, 403, 403, 200, 200, 200]),
+    # the broker's own job; an admin reads every job
+    ("GET", "/api/v1/import-jobs/{import_job}", None, [A, A, 403, 403, 200, 403, 200]),
     (
         "POST",
         "/api/v1/suggest",

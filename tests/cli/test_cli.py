@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
+import pty
 import subprocess
 import sys
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -69,3 +72,45 @@ def test_taxonomy_stats_prints_counts(tmp_sqlite_url: str) -> None:
     result = broker(tmp_sqlite_url, "taxonomy", "stats")
     assert result.returncode == 0, result.stderr
     assert "modalities" in result.stdout and "14" in result.stdout
+
+
+def test_import_progress_goes_to_stderr_and_json_stdout_stays_json(
+    tmp_sqlite_url: str, tmp_path: Path
+) -> None:
+    """With standard error on a terminal (where a bar is drawn), the bar is there and only there."""
+    broker(tmp_sqlite_url, "db", "upgrade")
+    institutions = [
+        {"external_id": "cli-i", "name": "CLI", "country": "BRA", "kind": "ngo", "languages": ["pt"]}
+    ]
+    offers = [
+        {"external_id": f"cli-o{i}", "institution": "cli-i", "title": f"Offer {i}",
+         "description": f"Family farms feed schools, case {i}.", "sectors": ["11220"],
+         "modalities": ["study_tour"]}
+        for i in range(5)
+    ]  # fmt: skip
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps({"institutions": institutions, "offers": offers}), encoding="utf-8")
+    parent, child = pty.openpty()
+    env = {**os.environ, "BROKER_DATABASE_URL": tmp_sqlite_url, "COLUMNS": "100"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "broker", "import", str(path), "--json"],
+        env=env, stdout=subprocess.PIPE, stderr=child, text=True,
+    )  # fmt: skip
+    os.close(child)
+    stdout, _ = process.communicate(timeout=120)
+    stderr = b""
+    while True:
+        try:
+            chunk = os.read(parent, 65536)
+        except OSError:  # the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        stderr += chunk
+    os.close(parent)
+    assert process.returncode == 0, stderr
+    assert json.loads(stdout)["created"] == {"institutions": 1, "offers": 5}
+    assert b"embedding" in stderr and b"5/5" in stderr
+    reindexed = broker(tmp_sqlite_url, "reindex")
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert reindexed.stdout.startswith("5 offers and requests have embeddings under test-hashing-v1")

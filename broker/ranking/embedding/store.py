@@ -44,6 +44,22 @@ def stored_vectors(session: Session, *, model_id: str, hashes: Sequence[str]) ->
     return found
 
 
+def missing_texts(session: Session, *, model_id: str, texts: Sequence[str]) -> list[tuple[str, str]]:
+    """The (hash, text) pairs of ``texts`` with no stored embedding under ``model_id``, each once,
+    longest first (texts of similar length batch with little padding)."""
+    hashes = [text_hash(text, model_id) for text in texts]
+    stored = stored_vectors(session, model_id=model_id, hashes=hashes)
+    missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in stored]
+    return sorted(missing, key=lambda pair: -len(pair[1]))
+
+
+def store_vectors(
+    session: Session, *, model_id: str, hashes: Sequence[str], vectors: Sequence[Vector]
+) -> None:
+    """Store embeddings under their text hashes, leaving any already stored alone."""
+    _insert_ignoring_duplicates(session, [_row(model_id, h, v) for h, v in zip(hashes, vectors, strict=True)])
+
+
 def ensure_vectors(
     session: Session,
     *,
@@ -59,7 +75,7 @@ def ensure_vectors(
         session: Database session (its transaction receives the new rows).
         encoder: The encoder; its ``model_id`` is part of the key.
         texts: Texts to embed.
-        batch_size: How many texts the encoder gets at once.
+        batch_size: How many texts the encoder gets at once (texts of similar length together).
         progress: Called with (texts embedded so far, texts to embed) after each batch.
         store: Insert the vectors it computes (False: a read that must not write).
 
@@ -68,7 +84,10 @@ def ensure_vectors(
     """
     hashes = [text_hash(text, encoder.model_id) for text in texts]
     vectors = stored_vectors(session, model_id=encoder.model_id, hashes=hashes)
-    missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in vectors]
+    missing = sorted(
+        ((h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in vectors),
+        key=lambda pair: -len(pair[1]),
+    )
     seeded = seed_vectors(encoder.model_id)
     shipped = {h: seeded[h] for h, _ in missing if h in seeded}
     if shipped:  # shipped with the repository for this model: store them, embed nothing
