@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     embedding_model: str = "e5+use"
     # Threads of one embedding call; 1 keeps a single query fastest on a busy 2-core machine.
     embedding_threads: int = Field(default=1, ge=1, le=64)
+    # A snapshot of the offer index (``broker index snapshot PATH``): a worker maps it at start and
+    # reads only the offers written since, instead of every row (see README, "Scaling out").
+    index_snapshot: Path | None = None
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # A body that has not fully arrived after this long is refused with 408.

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -44,6 +45,19 @@ def _warm_up(session_factory: sessionmaker[Session], engine: MatchEngine) -> Non
         log.exception("could not prepare the code suggester at start-up")
 
 
+def _load_snapshot(engine: MatchEngine, path: Path) -> None:
+    """Start from the offer index snapshot if it fits this model; otherwise read the catalogue."""
+    if not path.exists():
+        log.warning("index snapshot %s does not exist; reading the catalogue instead", path)
+        return
+    try:
+        generation = engine.load_snapshot(path)
+    except (ValueError, OSError, KeyError) as exc:
+        log.warning("index snapshot %s not used (%s); reading the catalogue instead", path, exc)
+        return
+    log.info("offer index mapped from %s at generation %s", path, generation)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -54,6 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.session_factory = make_session_factory(engine)
         encoder = load_encoder(settings.encoder, settings.embedding_model, settings.embedding_threads)
         app.state.match_engine = MatchEngine(encoder)
+        if settings.index_snapshot is not None:
+            _load_snapshot(app.state.match_engine, settings.index_snapshot)
         metrics.instrument_engine(app.state.match_engine)
         # The model, torch and the reference data are millions of long-lived objects: keep them out of
         # the collector's view, or every full collection during an import stalls all requests for

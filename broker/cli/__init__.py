@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broker.cli import data, db, keys, quality, serve, taxonomy, users
+from broker.cli import data, db, index, keys, quality, serve, taxonomy, users
 from broker.cli.output import set_verbosity
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ def main(
 
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
+app.add_typer(index.app, name="index")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(taxonomy.app, name="taxonomy")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from babel.lists import format_list
 from babel.numbers import format_percent
@@ -112,7 +113,8 @@ def _value(key: str, param: object, locale: str) -> str:
 
 
 def render_reason(reason: Reason, locale: str) -> str:
-    """The sentence of one reason in ``locale``.
+    """The sentence of one reason in ``locale`` (memoised: a ranked list repeats the same sentences,
+    and Babel's formatting is the costliest part of answering one).
 
     Args:
         reason: A reason from the matching core (or read back from a stored match).
@@ -121,6 +123,20 @@ def render_reason(reason: Reason, locale: str) -> str:
     Returns:
         The sentence, starting with a capital letter; an unknown code renders as the code itself.
     """
+    key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in reason.params.items())
+    try:
+        return _render_cached(reason.code, key, locale)
+    except TypeError:  # an unhashable parameter (never from the core): render it directly
+        return _render(reason, locale)
+
+
+@lru_cache(maxsize=65_536)
+def _render_cached(code: str, params: tuple[tuple[str, object], ...], locale: str) -> str:
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in params}
+    return _render(Reason(code, values), locale)  # type: ignore[arg-type]
+
+
+def _render(reason: Reason, locale: str) -> str:
     catalogue = translations(locale)
     if reason.code == LEGACY_CODE:
         return str(reason.params.get("text", ""))

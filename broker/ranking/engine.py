@@ -15,8 +15,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import cast
 
 import numpy as np
@@ -51,7 +52,6 @@ from broker.ranking.catalog import catalog_generation
 from broker.ranking.codebook import (
     Codebook,
     DemandRow,
-    OfferRow,
     demand_arrays,
     demand_row,
     get_codebook,
@@ -64,6 +64,7 @@ from broker.services.understanding import suggester_for
 log = logging.getLogger(__name__)
 FETCH_CHUNK = 500
 QUERY_CACHE_SIZE = 4096
+RANKED_CACHE_SIZE = 2048
 Item = Offer | KnowledgeRequest
 
 
@@ -116,12 +117,15 @@ class MatchEngine:
         self.lock = threading.RLock()
         self._catching_up = threading.Lock()
         self.offers = OfferIndex(dim=encoder.dim, n_languages=self.book.n_languages)
-        self.offer_rows: dict[int, OfferRow] = {}
+        # offer id -> its sector codes, for offers whose sectors were inferred from their text
+        self.inferred_offers: dict[int, tuple[str, ...]] = {}
         self.requests = RequestPool()
-        self.generation = -1
+        self.generation = -1  # every index is up to date with this catalogue generation
+        self._seen = {"offer": -1, "request": -1}  # per index (they differ after loading a snapshot)
         self.suggester = suggester_for(encoder)
         self._queries: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._queries_lock = threading.Lock()
+        self._lists: OrderedDict[Hashable, list[Explained]] = OrderedDict()
 
     # Synchronisation ------------------------------------------------------------------------------
 
@@ -131,14 +135,14 @@ class MatchEngine:
         if generation == self.generation:
             return
         with self._catching_up:
-            seen = self.generation
-            if generation == seen:  # another thread caught up meanwhile
+            if generation == self.generation:  # another thread caught up meanwhile
                 return
             started = time.perf_counter()
-            changes = self._read_changes(session, seen)
+            changes = self._read_changes(session, dict(self._seen))
             with self.lock:
                 self._apply(changes)
                 self.generation = generation
+                self._seen = {"offer": generation, "request": generation}
             log.info(
                 "match index at generation %s: %s offers and %s open requests re-read in %.0f ms",
                 generation,
@@ -147,11 +151,15 @@ class MatchEngine:
                 1000 * (time.perf_counter() - started),
             )
 
-    def _read_changes(self, session: Session, seen: int) -> Changes:
+    def _read_changes(self, session: Session, seen: dict[str, int]) -> Changes:
         changes = Changes()
-        for kind, row_id in session.execute(
-            select(CatalogDeletion.kind, CatalogDeletion.row_id).where(CatalogDeletion.generation > seen)
+        for kind, row_id, at in session.execute(
+            select(CatalogDeletion.kind, CatalogDeletion.row_id, CatalogDeletion.generation).where(
+                CatalogDeletion.generation > min(seen.values())
+            )
         ):
+            if kind not in seen or at <= seen[kind]:
+                continue
             gone = changes.gone_offers if kind == "offer" else changes.gone_requests
             if row_id is not None:
                 gone.add(row_id)
@@ -159,9 +167,11 @@ class MatchEngine:
                 changes.live_offers = self._live_ids(session, Offer, OfferStatus.published.value)
             elif kind == "request":
                 changes.live_requests = self._live_ids(session, KnowledgeRequest, RequestStatus.open.value)
-        offers = self._changed_rows(session, Offer, OfferStatus.published.value, seen, changes.gone_offers)
+        offers = self._changed_rows(
+            session, Offer, OfferStatus.published.value, seen["offer"], changes.gone_offers
+        )
         requests = self._changed_rows(
-            session, KnowledgeRequest, RequestStatus.open.value, seen, changes.gone_requests
+            session, KnowledgeRequest, RequestStatus.open.value, seen["request"], changes.gone_requests
         )
         vectors = self._vectors(session, [item for item, _ in offers + requests])
         n = len(offers)
@@ -213,15 +223,18 @@ class MatchEngine:
         index = self.offers
         gone = set(changes.gone_offers)
         if changes.live_offers is not None:
-            gone |= set(self.offer_rows) - changes.live_offers
+            gone |= set(index.ids.tolist()) - changes.live_offers
         for offer_id in gone:
             if offer_id in index:
                 index.remove(offer_id)
-            self.offer_rows.pop(offer_id, None)
+            self.inferred_offers.pop(offer_id, None)
         for offer, institution, vector in changes.offers:
             encoded = offer_row(self.book, offer, institution, vector)
             index.upsert(encoded.record)
-            self.offer_rows[offer.id] = encoded
+            if encoded.sectors_inferred:
+                self.inferred_offers[offer.id] = encoded.sector_codes
+            else:
+                self.inferred_offers.pop(offer.id, None)
         pool = self.requests
         gone = set(changes.gone_requests)
         if changes.live_requests is not None:
@@ -246,6 +259,56 @@ class MatchEngine:
         pool.ids = np.array([r.request_id for r in rows], dtype=np.int64)
         pool.institution_ids = np.array([r.institution_id for r in rows], dtype=np.int64)
         pool.valid_until = np.array([r.valid_until for r in rows], dtype=np.float64)
+
+    def remembered(self, key: Hashable, rank: Callable[[], list[Explained]]) -> list[Explained]:
+        """A ranked list computed once per ``key``: the caller's key names everything the list depends
+        on (request version, catalogue generation, profile version, limits, the minute for expiry),
+        so a repeated read of an unchanged list costs no ranking and no explaining."""
+        with self._queries_lock:
+            found = self._lists.get(key)
+            if found is not None:
+                self._lists.move_to_end(key)
+                return found
+        ranked = rank()
+        with self._queries_lock:
+            self._lists[key] = ranked
+            while len(self._lists) > RANKED_CACHE_SIZE:
+                self._lists.popitem(last=False)
+        return ranked
+
+    # Snapshots ------------------------------------------------------------------------------------
+
+    def save_snapshot(self, path: str | Path) -> int:
+        """Write the offer index to ``path`` (memory-mapped by ``load_snapshot``); returns its generation."""
+        with self.lock:
+            generation = self._seen["offer"]
+            meta = {
+                "generation": generation,
+                "model_id": self.encoder.model_id,
+                "inferred": {str(k): list(v) for k, v in self.inferred_offers.items()},
+            }
+            self.offers.save(path, meta)
+            return generation
+
+    def load_snapshot(self, path: str | Path) -> int:
+        """Start from a snapshot of the offer index instead of reading every offer: the next ``sync``
+        reads only the offers written after it (and every open request). Returns its generation.
+
+        Raises:
+            ValueError: the snapshot was made with another model or dimension.
+        """
+        index, meta = OfferIndex.load(path)
+        if meta.get("model_id") != self.encoder.model_id or index.dim != self.encoder.dim:
+            raise ValueError(
+                f"snapshot {path} was made with {meta.get('model_id')}, not {self.encoder.model_id}"
+            )
+        with self._catching_up, self.lock:
+            self.offers = index
+            self.inferred_offers = {int(k): tuple(v) for k, v in meta.get("inferred", {}).items()}
+            self._seen = {"offer": int(meta["generation"]), "request": -1}
+            self.requests = RequestPool()
+            self.generation = -1
+        return int(meta["generation"])
 
     # Vectors --------------------------------------------------------------------------------------
 
@@ -306,7 +369,7 @@ class MatchEngine:
             )
             supply = result.supply  # the rows that were scored (the first pass's pool on large catalogues)
             return [
-                self._explained(m, demand, supply, result.scored, row, self.offer_rows.get(m.id))
+                self._explained(m, demand, supply, result.scored, row, self.inferred_offers.get(m.id))
                 for m in result.matches
             ]
 
@@ -350,7 +413,8 @@ class MatchEngine:
             )
             matches = ranked_matches(scored, positions, pool.ids)
             arrays = pool.arrays
-            return [self._explained(m, arrays, supply, scored, pool.rows[m.id][0], encoded) for m in matches]
+            inferred = encoded.sector_codes if encoded.sectors_inferred else None
+            return [self._explained(m, arrays, supply, scored, pool.rows[m.id][0], inferred) for m in matches]
 
     def _explained(
         self,
@@ -359,12 +423,12 @@ class MatchEngine:
         supply: SupplyArrays,
         scored: ScoredCandidates,
         row: DemandRow,
-        offer: OfferRow | None,
+        offer_inferred: tuple[str, ...] | None,
     ) -> Explained:
         evidence = match_evidence(demand, supply, scored, match.position, self.book.tables)
         reasons = explain_match(evidence, self.book.codes)
         fit = fit_of(match.score, match.relevance, self.fit)
-        inferred = self._inferred_reasons(row, offer)
+        inferred = self._inferred_reasons(row, offer_inferred)
         if inferred:
             reasons[1:1] = inferred  # right after the semantic fit, before the sector reason
         if match.gate < 1.0:
@@ -373,15 +437,15 @@ class MatchEngine:
         cost = cost_breakdown(demand, supply, scored, match.position, self.book.tables, self.book.codes)
         return Explained(match, reasons, fit, cost, modality_reason(evidence, self.book.codes))
 
-    def _inferred_reasons(self, row: DemandRow, offer: OfferRow | None) -> list[Reason]:
+    def _inferred_reasons(self, row: DemandRow, offer_inferred: tuple[str, ...] | None) -> list[Reason]:
         """Say where sectors were inferred from a text rather than given by its author."""
         index = self.book.sector_index
         reasons = []
         if row.sectors_inferred:
             listed: list[str] = [c for c in row.sector_codes if c in index]
             reasons.append(Reason("sector.inferred_request", {"sectors": listed}))
-        if offer is not None and offer.sectors_inferred:
-            listed = [c for c in offer.sector_codes if c in index]
+        if offer_inferred is not None:
+            listed = [c for c in offer_inferred if c in index]
             reasons.append(Reason("sector.inferred_offer", {"sectors": listed}))
         return reasons
 

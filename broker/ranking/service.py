@@ -70,14 +70,22 @@ def matches_for_request(
         return ranked_list([_stored_item(m) for m in kept], engine, chosen.name, recomputed=False)
     engine.sync(session)
     institution = session.get_one(Institution, request.institution_id)
-    ranked = engine.rank_offers(
-        demand_row(engine.book, request, institution),
-        engine.item_vector(session, request),
-        weights=Weights.from_mapping(chosen.weights),
-        limit=limit,
-        per_institution=per_institution,
-        now=time.time(),
-    )
+    now = time.time()
+
+    def rank() -> list[Explained]:
+        return engine.rank_offers(
+            demand_row(engine.book, request, institution),
+            engine.item_vector(session, request),
+            weights=Weights.from_mapping(chosen.weights),
+            limit=limit,
+            per_institution=per_institution,
+            now=now,
+        )
+
+    # Everything the list depends on; the minute bounds how long an offer that expired is still listed.
+    key = (request.id, request.change_seq, institution.version, engine.generation, chosen.id, chosen.version,
+           limit, per_institution, int(now // 60))  # fmt: skip
+    ranked = engine.remembered(key, rank)
     rows = [_row(e, chosen.name) for e in ranked]
     stored = repo.ranked_for_request(session, request_id=request.id)
     if not _same_list(stored, rows):

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from broker.models import Match, Offer
 from broker.models.base import utcnow
@@ -96,6 +96,7 @@ def ranked_for_request(session: Session, *, request_id: int) -> dict[int, Match]
     stmt = (
         select(Match)
         .where(Match.request_id == request_id, Match.rank.is_not(None))
+        .options(lazyload("*"))  # the columns are compared and returned; no relationship is read
         .execution_options(populate_existing=True)
     )
     return {m.offer_id: m for m in session.scalars(stmt).unique()}

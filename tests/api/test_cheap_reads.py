@@ -53,10 +53,15 @@ def test_an_unchanged_ranked_list_is_read_without_writing(
     url = f"/api/v1/requests/{catalogue['request'].id}/matches"
     first = client.get(url, headers=staff)
     assert first.status_code == 200 and first.json()["items"]
+    engine = client.app.state.match_engine  # type: ignore[attr-defined]
+    rankings: list[int] = []
+    rank_offers = engine.rank_offers
+    engine.rank_offers = lambda *a, **k: rankings.append(1) or rank_offers(*a, **k)
     with written_statements(session) as writes:
         again = client.get(url, headers=staff)
     assert again.json()["items"] == first.json()["items"]
     assert writes == []
+    assert rankings == []  # the list was remembered: no ranking, no explaining
 
 
 def test_a_changed_list_is_stored_again_and_reviews_are_kept(

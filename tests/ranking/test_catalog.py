@@ -3,6 +3,10 @@ one built from scratch: through the API, an import, the demo loader and its remo
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -27,8 +31,9 @@ def fresh_view(session: Session) -> tuple[set[int], set[int], dict[int, int]]:
 
 
 def indexed(engine: MatchEngine) -> tuple[set[int], set[int], dict[int, int]]:
-    countries = {offer_id: row.record.country for offer_id, row in engine.offer_rows.items()}
-    return set(engine.offers.ids.tolist()), set(engine.requests.rows), countries
+    index = engine.offers
+    countries = dict(zip(index.ids.tolist(), index.supply().country.tolist(), strict=True))
+    return set(index.ids.tolist()), set(engine.requests.rows), countries
 
 
 class Follower:
@@ -146,8 +151,49 @@ def test_an_institution_change_re_encodes_its_offers_and_requests(session: Sessi
     offer = make_offer(session, inst)
     request = make_request(session, make_institution(session, name="Other", country="BRA"))
     follower = Follower(session)
-    before = follower.engine.offer_rows[offer.id]
+    index = follower.engine.offers
+    languages = index.supply().languages[index.position(offer.id)].copy()
     session.get_one(Institution, inst.id).languages = ["en", "fr"]
     follower.check("changing the offering institution's languages")
-    assert follower.engine.offer_rows[offer.id] is not before  # re-read, though the offer row did not change
+    index = follower.engine.offers  # re-read, though the offer row itself did not change:
+    assert (index.supply().languages[index.position(offer.id)] != languages).any()
     assert request.id in follower.engine.requests.rows
+
+
+def test_a_worker_started_from_a_snapshot_reads_only_what_changed_since(
+    session: Session, tmp_path: Path
+) -> None:
+    kept, changed, dropped = (make_offer(session, title=f"Offer {n}") for n in range(3))
+    follower = Follower(session)
+    generation = follower.engine.save_snapshot(tmp_path / "index")
+    request = make_request(session, make_institution(session, name="Asker", country="BRA"))
+    changed.title = "Offer changed after the snapshot"
+    session.delete(dropped)
+    added = make_offer(session, title="Offer added after the snapshot")
+    session.flush()
+
+    worker = MatchEngine(HashingEncoder())
+    assert worker.load_snapshot(tmp_path / "index") == generation
+    assert set(worker.offers.ids.tolist()) == {kept.id, changed.id, dropped.id}  # as it was
+    read: list[int] = []
+    original = worker._read_changes
+
+    def counting(session: Session, seen: dict[str, int]) -> Any:
+        changes = original(session, seen)
+        read.extend(offer.id for offer, _, _ in changes.offers)
+        return changes
+
+    worker._read_changes = counting  # type: ignore[method-assign]
+    worker.sync(session)
+    assert sorted(read) == sorted([changed.id, added.id])  # not the offer that did not change
+    assert indexed(worker) == fresh_view(session)
+    assert request.id in worker.requests.rows
+
+
+def test_a_snapshot_of_another_model_is_refused(session: Session, tmp_path: Path) -> None:
+    make_offer(session)
+    follower = Follower(session)
+    follower.engine.save_snapshot(tmp_path / "index")
+    other = MatchEngine(HashingEncoder(dim=64))
+    with pytest.raises(ValueError, match="was made with"):
+        other.load_snapshot(tmp_path / "index")
