@@ -180,20 +180,30 @@ def explore(
         raise InvalidInput([{"loc": ["body", "institution_id"], "msg": msg, "type": "value_error"}])
     chosen = profiles.get_profile(session, name=profile)
     engine.sync(session)
-    vector = engine.query_vector(session, embedding_text(data.title, data.description))
-    if data.text_language is None and (found := detect_language(f"{data.title}\n{data.description}")):
-        data = data.model_copy(update={"text_language": found[0]})
-    engine.suggester.prepare(session)
-    suggested = stored_suggestions(engine.suggester.suggest(vector), model_id=engine.encoder.model_id)
-    row = demand_row(engine.book, data, institution, suggested)
-    ranked = engine.rank_offers(
-        row,
-        vector,
-        weights=Weights.from_mapping(chosen.weights),
-        limit=limit,
-        per_institution=per_institution,
-        now=time.time(),
-    )
+    now = time.time()
+
+    def rank() -> list[Explained]:
+        nonlocal data
+        vector = engine.query_vector(session, embedding_text(data.title, data.description))
+        if data.text_language is None and (found := detect_language(f"{data.title}\n{data.description}")):
+            data = data.model_copy(update={"text_language": found[0]})
+        engine.suggester.prepare(session)
+        suggested = stored_suggestions(engine.suggester.suggest(vector), model_id=engine.encoder.model_id)
+        return engine.rank_offers(
+            demand_row(engine.book, data, institution, suggested),
+            vector,
+            weights=Weights.from_mapping(chosen.weights),
+            limit=limit,
+            per_institution=per_institution,
+            now=now,
+        )
+
+    # The same body (for the same institution version) against the same catalogue ranks the same.
+    body = data.model_dump_json(exclude={"institution_id"})
+    asker = (institution.id, institution.version) if institution else None
+    key = ("explore", body, asker, engine.generation, chosen.id, chosen.version, limit, per_institution,
+           int(now // 60))  # fmt: skip
+    ranked = engine.remembered(key, rank)
     offers = _parties(session, Offer, [e.match.id for e in ranked])
     items = [
         _item(engine, e, request_id=None, offer_id=e.match.id, stored=None, offer=offers.get(e.match.id))
