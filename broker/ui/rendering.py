@@ -9,7 +9,7 @@ else the best match of ``Accept-Language``, else English.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -45,6 +45,7 @@ from broker.i18n.names import (
     sector_name,
 )
 from broker.i18n.ranked import localize_summary
+from broker.i18n.reasons import reason_from_json
 from broker.matching import Reason
 
 HERE = Path(__file__).parent
@@ -179,8 +180,11 @@ def _reasons(item: Any) -> list[str]:
     """A ranked item's reasons in the page's locale (its English sentences if it has no codes)."""
     detail = getattr(item, "reasons_detail", None)
     if not detail:
-        return list(item.reasons)
-    return [render_reason(Reason(d.code, dict(d.params)), _locale.get()) for d in detail]
+        return list(item.reasons or [])
+    reasons = [
+        reason_from_json(d) if isinstance(d, Mapping) else Reason(d.code, dict(d.params)) for d in detail
+    ]
+    return [render_reason(r, _locale.get()) for r in reasons]
 
 
 templates = Jinja2Templates(directory=HERE / "templates")

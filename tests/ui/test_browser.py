@@ -66,7 +66,7 @@ class Workspace:
         response = httpx.request(
             method,
             f"{self.server.base_url}/api/v1{path}",
-            headers={"Authorization": f"Bearer {key}"},
+            headers={"Authorization": f"Bearer {key}", **kwargs.pop("headers", {})},
             timeout=30,
             **kwargs,
         )
