@@ -20,6 +20,7 @@ from broker.models import (
     Offer,
     OfferStatus,
     RequestAssignment,
+    User,
 )
 from broker.ranking.codebook import confident_codes
 from broker.repositories.common import text_search
@@ -46,6 +47,7 @@ class RequestFilters:
     q: str | None = None
     unmet_only: bool = False  # only requests without a good (strong or possible) ranked match
     assignee_key_id: int | None = None  # UNASSIGNED: nobody
+    assignee_user_id: int | None = None
     assignment_status: str | None = None  # "new" includes requests never assigned
 
 
@@ -142,6 +144,8 @@ def list_requests(
         stmt = stmt.where(RequestAssignment.assignee_key_id.is_(None))
     elif filters.assignee_key_id is not None:
         stmt = stmt.where(RequestAssignment.assignee_key_id == filters.assignee_key_id)
+    if filters.assignee_user_id is not None:
+        stmt = stmt.where(RequestAssignment.assignee_user_id == filters.assignee_user_id)
     if filters.assignment_status == AssignmentStatus.new.value:
         stmt = stmt.where(or_(RequestAssignment.id.is_(None), RequestAssignment.status == "new"))
     elif filters.assignment_status:
@@ -243,6 +247,16 @@ def active_keys(session: Session, *, roles: Collection[str]) -> list[ApiKey]:
             or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
         )
         .order_by(func.lower(ApiKey.name), ApiKey.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def active_users(session: Session, *, roles: Collection[str]) -> list[User]:
+    """People with one of ``roles`` whose account is not disabled, by name."""
+    stmt = (
+        select(User)
+        .where(User.role.in_(list(roles)), User.disabled_at.is_(None))
+        .order_by(func.lower(User.display_name), User.id)
     )
     return list(session.scalars(stmt))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from broker.models import AssignmentStatus
 from broker.schemas.common import MAX_ID, StrictModel, examples
@@ -23,6 +23,16 @@ class AssignmentWrite(StrictModel):
     assignee_key_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="A staff, broker or admin key; null: nobody"
     )
+    assignee_user_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="Or a staff, broker or admin person (user id)"
+    )
+
+    @model_validator(mode="after")
+    def _one_assignee(self) -> AssignmentWrite:
+        if self.assignee_key_id is not None and self.assignee_user_id is not None:
+            raise ValueError("give assignee_key_id or assignee_user_id, not both")
+        return self
+
     status: AssignmentStatus = AssignmentStatus.new
     due_on: date | None = Field(
         default=None, ge=EARLIEST_DUE, le=LATEST_DUE, description="The day the team means to answer by"

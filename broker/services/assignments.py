@@ -27,9 +27,17 @@ ASSIGNEE_ROLES = ASSIGNER_ROLES
 
 @dataclass(frozen=True, slots=True)
 class Assignee:
-    key_id: int
+    """A person (a user account) or a key a request can be given to."""
+
+    key_id: int | None
     name: str
     role: str
+    user_id: int | None = None
+
+    @property
+    def value(self) -> str:
+        """How forms name it: ``user:ID`` for a person, the key id for a key."""
+        return f"user:{self.user_id}" if self.user_id is not None else str(self.key_id)
 
 
 def get_assignment(session: Session, *, principal: Principal, request_id: int) -> AssignmentRead:
@@ -73,10 +81,15 @@ def assignment_view(
 
 
 def assignees(session: Session) -> list[Assignee]:
-    """Active (not revoked, not expired) staff, broker and admin keys, by name."""
-    return [
-        Assignee(key_id=k.id, name=k.name, role=k.role)
-        for k in repo.active_keys(session, roles=[r.value for r in ASSIGNEE_ROLES])
+    """Staff, broker and admin people whose account is active, then such keys (not revoked, not
+    expired), each by name."""
+    roles = [r.value for r in ASSIGNEE_ROLES]
+    people = [
+        Assignee(key_id=None, user_id=u.id, name=u.display_name, role=u.role)
+        for u in repo.active_users(session, roles=roles)
+    ]
+    return people + [
+        Assignee(key_id=k.id, name=k.name, role=k.role) for k in repo.active_keys(session, roles=roles)
     ]
 
 
@@ -96,10 +109,11 @@ def set_assignment(
             )
     else:
         check_version(row, data.version, what=what)
-    assignee = _assignee(session, data.assignee_key_id)
+    assignee = _assignee(session, data.assignee_key_id, data.assignee_user_id)
     before = _values(row)
     after = {
         "assignee_key_id": assignee.key_id if assignee else None,
+        "assignee_user_id": assignee.user_id if assignee else None,
         "assignee_name": assignee.name if assignee else None,
         "status": data.status.value,
         "due_on": data.due_on.isoformat() if data.due_on else None,
@@ -128,20 +142,17 @@ def set_assignment(
     return row
 
 
-def _assignee(session: Session, key_id: int | None) -> Assignee | None:
-    if key_id is None:
+def _assignee(session: Session, key_id: int | None, user_id: int | None) -> Assignee | None:
+    if key_id is None and user_id is None:
         return None
-    found = next((a for a in assignees(session) if a.key_id == key_id), None)
+    if user_id is not None:
+        found = next((a for a in assignees(session) if a.user_id == user_id), None)
+        field, msg = "assignee_user_id", f"user {user_id} is not an active staff, broker or admin account"
+    else:
+        found = next((a for a in assignees(session) if a.key_id == key_id), None)
+        field, msg = "assignee_key_id", f"key {key_id} is not an active staff, broker or admin key"
     if found is None:
-        raise InvalidInput(
-            [
-                {
-                    "loc": ["body", "assignee_key_id"],
-                    "msg": f"key {key_id} is not an active staff, broker or admin key",
-                    "type": "value_error",
-                }
-            ]
-        )
+        raise InvalidInput([{"loc": ["body", field], "msg": msg, "type": "value_error"}])
     return found
 
 
@@ -150,7 +161,7 @@ def _apply(
 ) -> None:
     row.assignee_key_id = who.key_id if who else None
     row.assignee_name = who.name if who else None
-    row.assignee_user_id = None  # set by user accounts once they exist
+    row.assignee_user_id = who.user_id if who else None
     row.status = str(after["status"])
     row.due_on = due_on
 
@@ -160,6 +171,7 @@ def _values(row: RequestAssignment | None) -> dict[str, str | int | None] | None
         return None
     return {
         "assignee_key_id": row.assignee_key_id,
+        "assignee_user_id": row.assignee_user_id,
         "assignee_name": row.assignee_name,
         "status": row.status,
         "due_on": row.due_on.isoformat() if row.due_on else None,

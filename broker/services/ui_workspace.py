@@ -139,7 +139,8 @@ def list_requests(
         sectors=_sectors(sector_group),
         q=q or None,
         unmet_only=unmet_only,
-        assignee_key_id=_assignee(assignee, principal),
+        assignee_key_id=_assignee(assignee, principal)[0],
+        assignee_user_id=_assignee(assignee, principal)[1],
         assignment_status=assignment_status or None,
     )
     order = parse_sort(sort, allowed=repo.REQUEST_SORTS, default=REQUEST_SORT)
@@ -226,16 +227,18 @@ def _sectors(sector_group: str | None) -> tuple[str, ...] | None:
     return tuple(s.code for s in ref.sectors if s.group == group.code)
 
 
-def _assignee(value: str | None, principal: Principal) -> int | None:
+def _assignee(value: str | None, principal: Principal) -> tuple[int | None, int | None]:
+    """The list filter's (key id, user id): ``me`` is the signed-in person (or key)."""
     if not value:
-        return None
+        return None, None
     if value == "me":
-        return principal.key_id
+        return (None, principal.user_id) if principal.user_id is not None else (principal.key_id, None)
     if value == "none":
-        return repo.UNASSIGNED
-    if value.isdigit() and 0 < int(value) < 2**31:
-        return int(value)
-    raise InvalidInput(f"unknown assignee {value!r}: use me, none or a key id")
+        return repo.UNASSIGNED, None
+    person = value.removeprefix("user:")
+    if person.isdigit() and 0 < int(person) < 2**31:
+        return (None, int(person)) if value.startswith("user:") else (int(person), None)
+    raise InvalidInput(f"unknown assignee {value!r}: use me, none, user:ID or a key id")
 
 
 def request_page(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from broker.errors import Forbidden, InvalidInput, NotFound, StaleVersion
 from broker.models import ApiKey, AssignmentStatus, AuditEvent, Institution, RequestAssignment, Role
 from broker.schemas.assignment import AssignmentWrite
-from broker.services import assignments, keys
+from broker.services import assignments, keys, ui_workspace
 from broker.services.principal import Principal
-from tests.factories import make_caller, make_institution, make_request
+from tests.factories import make_caller, make_institution, make_request, make_user
 
 
 def _principal(session: Session, role: str, institution: Institution | None = None) -> Principal:
@@ -49,6 +49,7 @@ def test_assigning_stores_the_assignee_name_status_due_date_and_an_audit_event(s
         "before": None,
         "after": {
             "assignee_key_id": broker.key_id,
+            "assignee_user_id": None,
             "assignee_name": "test broker",
             "status": "in_review",
             "due_on": "2027-01-15",
@@ -147,3 +148,29 @@ def test_assignees_are_the_active_workspace_keys_by_name(session: Session) -> No
     assert roles <= {"admin", "staff", "broker"}
     names = [a.name.lower() for a in assignments.assignees(session)]
     assert names == sorted(names)
+
+
+def test_a_request_can_be_given_to_a_person_and_found_as_theirs(session: Session) -> None:
+    request = make_request(session)
+    staff = _principal(session, "staff")
+    amina = make_user(session, "staff", display_name="Amina Diallo")
+    gone = make_user(session, "broker", display_name="Left the team")
+    gone.disabled_at = datetime.now(UTC)
+    session.flush()
+    people = {a.user_id: a for a in assignments.assignees(session) if a.user_id is not None}
+    assert amina.id in people and gone.id not in people and people[amina.id].value == f"user:{amina.id}"
+    data = AssignmentWrite(assignee_user_id=amina.id, status=AssignmentStatus.in_review, version=0)
+    row = assignments.set_assignment(session, principal=staff, request_id=request.id, data=data)
+    assert (row.assignee_user_id, row.assignee_key_id, row.assignee_name) == (amina.id, None, "Amina Diallo")
+    with pytest.raises(InvalidInput, match="not an active"):
+        refused = AssignmentWrite(assignee_user_id=gone.id, version=row.version)
+        assignments.set_assignment(session, principal=staff, request_id=request.id, data=refused)
+    with pytest.raises(ValueError, match="not both"):
+        AssignmentWrite(assignee_user_id=amina.id, assignee_key_id=1, version=1)
+    session.flush()
+    her = Principal(key_id=None, user_id=amina.id, name="Amina Diallo", role=Role.staff)
+    listing = ui_workspace.list_requests(
+        session, principal=her, status=None, region=None, sector_group=None, q=None, unmet_only=False,
+        offset=0, assignee="me",
+    )  # fmt: skip
+    assert [r.request.id for r in listing.rows] == [request.id]
