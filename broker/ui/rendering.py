@@ -9,7 +9,7 @@ else the best match of ``Accept-Language``, else English.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -45,6 +45,7 @@ from broker.i18n.names import (
     sector_name,
 )
 from broker.i18n.ranked import localize_summary
+from broker.i18n.reasons import reason_from_json
 from broker.matching import Reason
 
 HERE = Path(__file__).parent
@@ -84,6 +85,8 @@ LABELS = (
     N_("strong fit"),
     N_("possible fit"),
     N_("weak fit"),
+    N_("new"),
+    N_("in review"),
     N_("semantic"),
     N_("sector"),
     N_("region"),
@@ -180,7 +183,24 @@ def _reasons(item: Any) -> list[str]:
     detail = getattr(item, "reasons_detail", None)
     if not detail:
         return list(item.reasons)
-    return [render_reason(Reason(d.code, dict(d.params)), _locale.get()) for d in detail]
+    return [_reason(d) for d in detail]
+
+
+def _reason(detail: Any) -> str:
+    """One reason (a ``ReasonDetail``, or a stored ``{"code", "params"}``) in the page's locale;
+    its own ``text`` when it has no code or its parameters do not fit the code's sentence."""
+    if isinstance(detail, Mapping):
+        reason, text = reason_from_json(detail), detail.get("text")
+    else:
+        reason, text = Reason(detail.code, dict(detail.params)), getattr(detail, "text", None)
+    if text and reason.code == "text":  # stored before reasons had codes: only its sentence
+        return str(text)
+    try:
+        return render_reason(reason, _locale.get())
+    except (KeyError, TypeError, ValueError):
+        if text:
+            return str(text)
+        raise
 
 
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -204,6 +224,7 @@ templates.env.filters.update(
     when=_when,
     day=_day,
     reasons=_reasons,
+    reason=_reason,
     summary=_summary,
 )
 # Identity until the i18n work installs gettext (it then owns ``_``).
