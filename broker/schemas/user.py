@@ -7,10 +7,15 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.models import Role
-from broker.schemas.common import MAX_ID, StrictModel
+from broker.schemas.common import MAX_ID, StrictModel, examples
 
 
 class InvitationCreate(StrictModel):
+    model_config = examples(
+        {"email": "awa.ndiaye@sante.gouv.sn", "display_name": "Awa Ndiaye", "role": "institution",
+         "institution_id": 12}
+    )  # fmt: skip
+
     email: str = Field(min_length=3, max_length=320, description="Case does not matter; stored lower-cased")
     display_name: str = Field(min_length=1, max_length=200)
     role: Role = Field(description="An institution's administrator may invite role=institution only")

@@ -85,6 +85,8 @@ LABELS = (
     N_("strong fit"),
     N_("possible fit"),
     N_("weak fit"),
+    N_("new"),
+    N_("in review"),
     N_("semantic"),
     N_("sector"),
     N_("region"),
@@ -181,10 +183,24 @@ def _reasons(item: Any) -> list[str]:
     detail = getattr(item, "reasons_detail", None)
     if not detail:
         return list(item.reasons or [])
-    reasons = [
-        reason_from_json(d) if isinstance(d, Mapping) else Reason(d.code, dict(d.params)) for d in detail
-    ]
-    return [render_reason(r, _locale.get()) for r in reasons]
+    return [_reason(d) for d in detail]
+
+
+def _reason(detail: Any) -> str:
+    """One reason (a ``ReasonDetail``, or a stored ``{"code", "params"}``) in the page's locale;
+    its own ``text`` when it has no code or its parameters do not fit the code's sentence."""
+    if isinstance(detail, Mapping):
+        reason, text = reason_from_json(detail), detail.get("text")
+    else:
+        reason, text = Reason(detail.code, dict(detail.params)), getattr(detail, "text", None)
+    if text and reason.code == "text":  # stored before reasons had codes: only its sentence
+        return str(text)
+    try:
+        return render_reason(reason, _locale.get())
+    except (KeyError, TypeError, ValueError):
+        if text:
+            return str(text)
+        raise
 
 
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -208,6 +224,7 @@ templates.env.filters.update(
     when=_when,
     day=_day,
     reasons=_reasons,
+    reason=_reason,
     summary=_summary,
 )
 # Identity until the i18n work installs gettext (it then owns ``_``).

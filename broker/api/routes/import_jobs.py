@@ -10,7 +10,7 @@ from broker.services.bulk import jobs
 router = APIRouter(tags=["bulk"])
 
 
-@router.get("/import-jobs/{job_id}", responses=errors(403, 404))
+@router.get("/import-jobs/{job_id}", summary="Get an import job", responses=errors(403, 404))
 def get_import_job(job_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> ImportJobRead:
     """A background import: status, counts so far, and its report once finished (admin; broker: own)."""
     return ImportJobRead.of(jobs.get_job(session, principal=principal, job_id=job_id))

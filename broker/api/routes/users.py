@@ -17,13 +17,13 @@ from broker.services.users import IssuedLink
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-@router.get("", responses=errors(403))
+@router.get("", summary="List users", responses=errors(403))
 def list_users(session: SessionDep, principal: CurrentPrincipal) -> list[UserRead]:
     """Accounts you manage: all for an admin, your institution's for its administrator."""
     return [UserRead.model_validate(u) for u in service.list_users(session, actor=principal)]
 
 
-@router.post("/invitations", status_code=201, responses=errors(403, 404, 409))
+@router.post("/invitations", summary="Invite a person", status_code=201, responses=errors(403, 404, 409))
 def invite(
     body: InvitationCreate, session: SessionDep, principal: CurrentPrincipal, settings: AppSettingsDep
 ) -> UserLink:
@@ -41,13 +41,13 @@ def invite(
     return _link(settings, issued)
 
 
-@router.get("/{user_id}", responses=errors(403, 404))
+@router.get("/{user_id}", summary="Get a user", responses=errors(403, 404))
 def get_user(user_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> UserRead:
     """One account you manage."""
     return UserRead.model_validate(service.managed_user(session, actor=principal, user_id=user_id))
 
 
-@router.post("/{user_id}/reset-link", responses=errors(403, 404, 409))
+@router.post("/{user_id}/reset-link", summary="Make a password reset link", responses=errors(403, 404, 409))
 def reset_link(
     user_id: RowId, session: SessionDep, principal: CurrentPrincipal, settings: AppSettingsDep
 ) -> UserLink:
@@ -56,7 +56,7 @@ def reset_link(
     return _link(settings, service.reset_link(session, actor=principal, user_id=user_id, lifetime=lifetime))
 
 
-@router.post("/{user_id}/disable", responses=errors(403, 404, 409))
+@router.post("/{user_id}/disable", summary="Disable a user", responses=errors(403, 404, 409))
 def disable(user_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> UserRead:
     """Disable an account: its sessions and links stop working at once."""
     return UserRead.model_validate(
@@ -64,7 +64,7 @@ def disable(user_id: RowId, session: SessionDep, principal: CurrentPrincipal) ->
     )
 
 
-@router.post("/{user_id}/enable", responses=errors(403, 404))
+@router.post("/{user_id}/enable", summary="Enable a user", responses=errors(403, 404))
 def enable(user_id: RowId, session: SessionDep, principal: CurrentPrincipal) -> UserRead:
     """Enable a disabled account again (it signs in with its old password, or gets a reset link)."""
     return UserRead.model_validate(
