@@ -181,12 +181,15 @@ def test_a_job_with_bad_rows_fails_with_its_report_and_writes_nothing(served: Se
         assert session.scalar(select(func.count()).where(Offer.external_id.in_(ids))) == 0
 
 
-def test_a_job_whose_body_does_not_parse_fails_with_the_reason(served: Served) -> None:
+def test_a_body_that_does_not_parse_is_refused_at_once_and_makes_no_job(served: Served) -> None:
+    with served.app.state.session_factory() as session:
+        before = session.scalar(select(func.count()).select_from(ImportJob))
     response = served.post("/api/v1/import?format=json&kind=offers&async=true", served.admin,
                            content=b'{"title": "x"')  # fmt: skip
-    job = poll(served, response.headers["Location"], served.admin)
-    assert job["status"] == "failed" and job["report"] is None
-    assert job["error"]
+    assert response.status_code == 422, response.text
+    assert "Location" not in response.headers
+    with served.app.state.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(ImportJob)) == before
 
 
 def test_job_rights_staff_may_not_import_and_a_broker_reads_only_own_jobs(served: Served) -> None:

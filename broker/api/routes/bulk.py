@@ -159,7 +159,13 @@ def import_records(
     # A plain ``def``: parsing, validation and embedding run in a worker thread, not on the event loop.
     if run_async:
         job = jobs.submit_job(
-            session, principal=principal, fmt=fmt, kind=kind, partial=partial, body_bytes=len(text.encode())
+            session,
+            principal=principal,
+            fmt=fmt,
+            kind=kind,
+            partial=partial,
+            body_bytes=len(text.encode()),
+            text=text,
         )
         # After the response, i.e. after the job's row is committed (SessionDep commits first).
         factory = request.app.state.session_factory

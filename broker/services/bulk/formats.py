@@ -121,6 +121,11 @@ def _parse_csv(text: str, kind: str) -> Iterator[RawRecord]:
         columns = reader.fieldnames or []
         row_start = reader.line_num + 1
         unknown = _unknown_columns(columns, kind)
+        if columns and len(unknown) == len(columns):  # not a file of this kind (or no header line)
+            known = ", ".join(sorted(known_columns(kind)))
+            raise InvalidInput(
+                f"invalid CSV: line 1 names no column of {kind}; the header line names some of: {known}"
+            )
         for name, reason in unknown:
             yield RawRecord(kind, 1, {"__unknown_column__": name, "__reason__": reason})
         for record in _csv_records(reader, kind, ignored={name for name, _ in unknown}):

@@ -100,9 +100,15 @@ def submit_job(
     kind: str | None,
     partial: bool,
     body_bytes: int,
+    text: str,
 ) -> ImportJob:
-    """Record a queued job for this process to run (``start_job`` once the transaction committed)."""
+    """Record a queued job for this process to run (``start_job`` once the transaction committed).
+
+    The body is parsed here first, so a file that cannot be read is refused at once (422) and no
+    job is created; validating its rows, embedding and writing are the job's.
+    """
     principal.require(Role.admin, Role.broker)
+    formats.parse(text, fmt, kind)
     fail_interrupted(session)
     job = ImportJob(
         status=ImportJobStatus.queued.value,
