@@ -31,6 +31,7 @@ class ImportJob(Base):
     status: Mapped[str] = mapped_column(String(16), default=ImportJobStatus.queued.value, index=True)
     # The caller, as it was when the job was accepted (the job runs with these rights).
     api_key_id: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(Integer)  # a person's job (no key)
     caller_name: Mapped[str] = mapped_column(String(200))
     caller_role: Mapped[str] = mapped_column(String(32))
     format: Mapped[str] = mapped_column(String(16))

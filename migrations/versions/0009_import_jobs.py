@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("api_key_id", sa.Integer(), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("caller_name", sa.String(length=200), nullable=False),
         sa.Column("caller_role", sa.String(length=32), nullable=False),
         sa.Column("format", sa.String(length=16), nullable=False),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from broker.errors import BrokerError, NotFound
@@ -61,12 +61,17 @@ def owner_alive(owner: str) -> bool:
 
 
 def readable_jobs(principal: Principal) -> Select[ImportJob]:
-    """The jobs a caller may read: an admin every job, a broker the jobs of their own key."""
+    """The jobs a caller may read: an admin every job, a broker their own (their key's, or as a
+    person their own account's; never another's because both are unset)."""
     principal.require(Role.admin, Role.broker)
     statement = select(ImportJob)
-    if principal.role != Role.admin:
-        statement = statement.where(ImportJob.api_key_id == principal.key_id)
-    return statement
+    if principal.role == Role.admin:
+        return statement
+    if principal.user_id is not None:
+        return statement.where(ImportJob.user_id == principal.user_id)
+    if principal.key_id is None:
+        return statement.where(false())
+    return statement.where(ImportJob.api_key_id == principal.key_id)
 
 
 def get_job(session: Session, *, principal: Principal, job_id: int) -> ImportJob:
@@ -113,6 +118,7 @@ def submit_job(
     job = ImportJob(
         status=ImportJobStatus.queued.value,
         api_key_id=principal.key_id or None,
+        user_id=principal.user_id,
         caller_name=principal.name,
         caller_role=principal.role.value,
         format=fmt.value,
@@ -165,7 +171,9 @@ def run_job(factory: SessionFactory, *, job_id: int, text: str, encoder: Encoder
     with write_session(factory) as session:
         job = session.get_one(ImportJob, job_id)
         job.status, job.started_at = ImportJobStatus.running.value, datetime.now(UTC)
-        principal = Principal(key_id=job.api_key_id or 0, name=job.caller_name, role=Role(job.caller_role))
+        principal = Principal(
+            key_id=job.api_key_id, user_id=job.user_id, name=job.caller_name, role=Role(job.caller_role)
+        )
         fmt, kind, partial = formats.Format(job.format), job.kind, job.partial
 
     def observe(counts: IngestCounts) -> None:
