@@ -133,14 +133,15 @@ def list_requests(
         raise InvalidInput(f"unknown status {status!r}")
     if assignment_status and assignment_status not in AssignmentStatus.__members__:
         raise InvalidInput(f"unknown assignment status {assignment_status!r}")
+    assignee_key_id, assignee_user_id = _assignee(assignee, principal)
     filters = repo.RequestFilters(
         status=status,
         countries=_countries(region),
         sectors=_sectors(sector_group),
         q=q or None,
         unmet_only=unmet_only,
-        assignee_key_id=_assignee(assignee, principal)[0],
-        assignee_user_id=_assignee(assignee, principal)[1],
+        assignee_key_id=assignee_key_id,
+        assignee_user_id=assignee_user_id,
         assignment_status=assignment_status or None,
     )
     order = parse_sort(sort, allowed=repo.REQUEST_SORTS, default=REQUEST_SORT)
