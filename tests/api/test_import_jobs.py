@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from broker import migrate
 from broker.config import Settings
@@ -33,19 +33,36 @@ from tests.reliability.server import free_port
 
 class SlowEncoder:
     """The test encoder, taking ``seconds`` per call and noting how many database connections the
-    app had checked out while it ran (0: no transaction, so no write lock, is held)."""
+    embedding thread itself held while it ran (0: no transaction, so no write lock, is held).
+
+    Counted per thread, not pool-wide: the test's own concurrent requests (a write, the job polls)
+    hold connections of their own while the import embeds, and those are allowed."""
 
     def __init__(self, seconds: float) -> None:
         self.inner = HashingEncoder()
         self.model_id, self.dim = self.inner.model_id, self.inner.dim
         self.seconds = seconds
         self.checked_out: list[int] = []
-        self.pool: Any = None
+        self.holders: dict[int, int] | None = None  # id(connection record) -> holding thread
         self.calls = threading.Event()
 
+    def watch(self, engine: Any) -> None:
+        holders: dict[int, int] = {}
+
+        @event.listens_for(engine, "checkout")
+        def _out(_dbapi: Any, record: Any, _proxy: Any) -> None:
+            holders[id(record)] = threading.get_ident()
+
+        @event.listens_for(engine, "checkin")
+        def _in(_dbapi: Any, record: Any) -> None:
+            holders.pop(id(record), None)
+
+        self.holders = holders
+
     def encode(self, texts: Sequence[str]) -> EmbeddingMatrix:
-        if self.pool is not None:
-            self.checked_out.append(self.pool.checkedout())
+        if self.holders is not None:
+            me = threading.get_ident()
+            self.checked_out.append(sum(1 for t in list(self.holders.values()) if t == me))
         self.calls.set()
         time.sleep(self.seconds)
         return self.inner.encode(texts)
@@ -122,7 +139,8 @@ def install_slow_encoder(served: Served, *, seconds: float) -> SlowEncoder:
     slow = SlowEncoder(seconds=0)
     with served.factory() as session:
         suggester_for(slow).prepare(session, store=False)
-    slow.seconds, slow.pool = seconds, served.app.state.db_engine.pool
+    slow.seconds = seconds
+    slow.watch(served.app.state.db_engine)
     served.app.state.match_engine.encoder = slow
     return slow
 
