@@ -5,6 +5,14 @@ from broker.models.assignment import AssignmentStatus, RequestAssignment
 from broker.models.audit import AuditEvent
 from broker.models.base import Base
 from broker.models.catalog import CatalogDeletion, CatalogState
+from broker.models.exchange import (
+    EXCHANGE_TRANSITIONS,
+    Exchange,
+    ExchangeChange,
+    ExchangeReport,
+    ExchangeSide,
+    ExchangeStatus,
+)
 from broker.models.import_job import ImportJob, ImportJobStatus
 from broker.models.institution import Institution, InstitutionKind
 from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
@@ -21,7 +29,13 @@ __all__ = [
     "Base",
     "CatalogDeletion",
     "CatalogState",
+    "EXCHANGE_TRANSITIONS",
     "Embedding",
+    "Exchange",
+    "ExchangeChange",
+    "ExchangeReport",
+    "ExchangeSide",
+    "ExchangeStatus",
     "ImportJob",
     "ImportJobStatus",
     "Institution",
