@@ -7,8 +7,13 @@ zero-copy views. Row order is therefore arbitrary: ranking breaks ties by offer 
 Request-independent offer quantities (modality index rows, language bitsets) are computed here once.
 
 From ``PrefilterParams.threshold`` live rows on, a search first scans compact int8 codes of the
-embeddings (``prefilter``) and scores exactly only a pool of the semantically closest offers; below
-it every offer is scored. ``save`` and ``load`` (``snapshot``) write and memory-map the arrays.
+embeddings (``prefilter``) for a pool of the semantically closest offers. A second pass bounds the
+pool's scores from full-dimension int8 codes (``refined_cosines``: each cosine within about 1e-3,
+rigorously), and only the offers whose upper bound reaches the k-th best lower bound are scored
+from their float32 embeddings; the list is the exact ranking of the pool. Below the threshold
+every offer is scored. ``save`` and ``load`` (``snapshot``) write and memory-map the arrays; a
+loaded index reads the few float32 rows it scores with ``pread`` (``snapshot.RowFile``), so they
+never become part of the worker's resident memory.
 
 Not thread-safe: serialise writes with searches (e.g. one lock), since a search reads views of the
 same buffers that writes modify.
@@ -41,14 +46,17 @@ from broker.matching.prefilter import (
     PrefilterParams,
     SemanticSketch,
     approximate_cosines,
+    quantise_rows,
+    refined_cosines,
     score_upper_bound,
 )
 from broker.matching.results import RankedMatch, ScoredCandidates, ranked_matches
-from broker.matching.scoring import Weights, _at_least_top, rank, score_pairs
-from broker.matching.snapshot import load_index, save_index
+from broker.matching.scoring import Weights, _at_least_top, rank, score_bounds, score_pairs
+from broker.matching.snapshot import RowFile, load_index, save_index
 from broker.matching.tables import MatchTables
 
-SKETCH_COLUMNS = ("sketch_codes", "sketch_terms")  # kept per row, but not part of ``SupplyArrays``
+# Kept per row for the two passes, but not part of ``SupplyArrays``.
+SKETCH_COLUMNS = ("sketch_codes", "sketch_terms", "refine_codes", "refine_terms")
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,13 @@ class OfferIndex:
             "valid_until": (np.float64, np.inf, ()),
             "sketch_codes": (np.int8, 0, (min(self.prefilter.dims, dim),)),
             "sketch_terms": (np.float32, 0.0, (3,)),
+            "refine_codes": (np.int8, 0, (dim,)),
+            "refine_terms": (np.float32, 0.0, (2,)),
         }
+        # A loaded snapshot's float32 embeddings, read row by row with pread; rows written since
+        # loading (``_dirty``) are read from the copy-on-write map instead. None: all in memory.
+        self._embedding_file: RowFile | None = None
+        self._dirty = np.zeros(0, dtype=np.bool_)
         self._rows: dict[str, NDArray[Any]] = {}
         self._slots_by_column = np.zeros((N_MODALITIES, 0), dtype=np.intp)  # column-major: contiguous slots
         self._grow(max(1, capacity))
@@ -215,6 +229,9 @@ class OfferIndex:
             codes, terms = self._sketch.encode(embeddings[start:stop])
             self._rows["sketch_codes"][start:stop] = codes
             self._rows["sketch_terms"][start:stop] = terms
+            codes, terms = quantise_rows(embeddings[start:stop])
+            self._rows["refine_codes"][start:stop] = codes
+            self._rows["refine_terms"][start:stop] = terms
         self._slack_max = self._rows["sketch_terms"][:n].max(axis=0)
 
     def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
@@ -322,8 +339,11 @@ class OfferIndex:
             codes, terms = self._sketch.encode(embedding[None, :])
             values |= {"sketch_codes": codes[0], "sketch_terms": terms[0]}
             np.maximum(self._slack_max, terms[0], out=self._slack_max)  # removals keep it an upper bound
+            codes, refine = quantise_rows(embedding[None, :])
+            values |= {"refine_codes": codes[0], "refine_terms": refine[0]}
         for name, value in values.items():
             self._rows[name][row] = value
+        self._dirty[row] = True
         self._slots_by_column[:, row] = SLOTS[mask]
         self._width_counts[POPCOUNT[mask]] += 1
 
@@ -341,6 +361,7 @@ class OfferIndex:
                 array[row] = array[last]
             self._slots_by_column[:, row] = self._slots_by_column[:, last]
             self._position[int(self._rows["ids"][row])] = row
+            self._dirty[row] = True
         self._size = last
 
     def search(
@@ -387,29 +408,33 @@ class OfferIndex:
             return score(np.arange(n, dtype=np.intp), certified=True)
         eligible_rows = n if eligible is None else int(np.count_nonzero(eligible))
         size = max(self.prefilter.pool, 16 * limit)
-        if eligible_rows <= size:  # a restrictive filter: scoring the few eligible rows is cheaper
-            return score(every_eligible_row(), certified=True)
         if self._sketch is None:
             self.build_sketch()
         assert self._sketch is not None
-        cosines, a, b, r = approximate_cosines(
-            self._sketch,
-            self._rows["sketch_codes"][:n],
-            self._rows["sketch_terms"][:n, 0],
-            demand.embedding[0],
-        )
-        masked = cosines if eligible is None else np.where(eligible, cosines, -np.inf)
+        if eligible_rows <= size:  # a restrictive filter: scoring the few eligible rows is cheaper
+            return score.refined(every_eligible_row(), certified=True)
+        # The scan covers the eligible rows only: all of them (masked after) unless a filter keeps few,
+        # where gathering their 64-byte codes costs less than scanning every row.
+        candidates = None if eligible_rows > n // 4 else every_eligible_row()
+        codes, terms = self._rows["sketch_codes"][:n], self._rows["sketch_terms"][:n, 0]
+        if candidates is not None:
+            codes, terms = codes[candidates], terms[candidates]
+        cosines, a, b, r = approximate_cosines(self._sketch, codes, terms, demand.embedding[0])
+        if candidates is None and eligible is not None:
+            cosines = np.where(eligible, cosines, -np.inf)
         slack = float(np.dot([a, b, r], self._slack_max)) + ROUNDING_SLACK
         w = weights.normalised()
         while True:
-            rows = _at_least_top(masked, size)  # type: ignore[arg-type]  # float32 is fine
-            rows = rows[masked[rows] > -np.inf]
-            result = score(rows, certified=len(rows) == eligible_rows)
+            top = _best(cosines, size)
+            rows = top if candidates is None else candidates[top]
+            if candidates is None and eligible is not None:
+                rows = rows[cosines[top] > -np.inf]
+            result = score.refined(rows, certified=len(rows) == eligible_rows)
             if result.certified:
                 return result
             if len(result.positions) == limit:
                 kth = float(result.scored.scores[result.positions[-1]])
-                best_left_out = float(masked[rows].min()) + slack  # every row left out is below it
+                best_left_out = float(cosines[top].min()) + slack  # every row left out is below it
                 if score_upper_bound(np.array([best_left_out]), w, params)[0] < kth - 1e-12:
                     return score.certify(result)
             if size >= self.prefilter.max_pool:
@@ -436,6 +461,33 @@ class OfferIndex:
             slots = np.full((N_MODALITIES, capacity), N_MODALITIES, dtype=np.intp)
             slots[:, :n] = self._slots_by_column[:, :n]
             self._slots_by_column = slots
+        if len(self._dirty) != capacity:
+            dirty = np.zeros(capacity, dtype=np.bool_)
+            dirty[: min(n, len(self._dirty))] = self._dirty[:n]
+            self._dirty = dirty
+        if self._embedding_file is not None and not np.shares_memory(
+            self._rows["embedding"][:1], self._embedding_file.mapped[:1]
+        ):  # the embeddings were copied into new memory: every row is read from there
+            self._embedding_file = None
+
+    def embeddings_of(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        """The float32 embeddings of some rows (a copy): read from the snapshot file for rows not
+        written since it was loaded, so scoring a few rows does not map the whole matrix in.
+
+        Args:
+            rows: (m,) ascending live rows.
+
+        Returns:
+            (m, dim) float32 embeddings.
+        """
+        mapped = self._rows["embedding"]
+        if self._embedding_file is None:
+            return mapped[rows]
+        out = self._embedding_file.read(rows)
+        written = self._dirty[rows]
+        if written.any():
+            out[written] = mapped[rows[written]]
+        return out
 
 
 class _Scorer:
@@ -462,7 +514,7 @@ class _Scorer:
         is eligible by construction, all n rows are filtered by the caller's mask."""
         index, n = self.index, len(self.index)
         whole = len(rows) == n
-        supply = index.supply() if whole else _take(index.supply(), rows)
+        supply = index.supply() if whole else _take(index.supply(), rows, index.embeddings_of(rows))
         slots = index.slots() if whole else index.slots()[rows]
         scored = score_pairs(
             self.demand, supply, self.tables, self.weights, self.params, self.cost_params, slots=slots
@@ -479,16 +531,53 @@ class _Scorer:
         matches = ranked_matches(scored, positions, ids)
         return SearchResult(scored, positions, matches, rows, supply, certified)
 
+    def refined(self, rows: NDArray[np.intp], certified: bool) -> SearchResult:
+        """The exact ranking of ``rows`` (ascending, eligible), reading float32 embeddings only
+        for the rows that can reach it.
+
+        Each row's score is bounded from its full-dimension int8 code (the score is
+        non-decreasing in the cosine). The capped top-k is a greedy pick over a matroid (at most
+        ``per_institution`` per institution, at most ``limit`` in all), so its k-th exact score is
+        at least the k-th score of the lower bounds' list; a row whose upper bound is below that
+        cannot be picked, nor change the picks, and is dropped before exact scoring.
+        """
+        index = self.index
+        codes, terms = index._rows["refine_codes"][rows], index._rows["refine_terms"][rows]
+        cosines, errors = refined_cosines(codes, terms, self.demand.embedding[0])
+        meta = _take(index.supply(), rows, np.zeros((len(rows), 0), dtype=np.float32))
+        slots = index.slots()[rows]
+
+        low, high = score_bounds(
+            self.demand, meta, self.tables, self.weights, self.params, self.cost_params, slots=slots,
+            cosine_low=cosines - errors, cosine_high=cosines + errors,
+        )  # fmt: skip
+        picked = rank(low, ids=index.ids[rows], institution_ids=index.institution_ids[rows],
+                      limit=self.limit, per_institution=self.per_institution)  # fmt: skip
+        if len(picked) == self.limit:
+            rows = rows[high >= float(low[picked[-1]]) - 1e-12]
+        return self(rows, certified)
+
     @staticmethod
     def certify(result: SearchResult) -> SearchResult:
         """The same result, marked as provably exact."""
         return SearchResult(result.scored, result.positions, result.matches, result.rows, result.supply, True)
 
 
-def _take(supply: SupplyArrays, rows: NDArray[np.intp]) -> SupplyArrays:
-    """The given rows of every supply array (copies)."""
+def _best(values: NDArray[np.floating], size: int) -> NDArray[np.intp]:
+    """Ascending positions of the ``size`` largest values (all of them when there are fewer)."""
+    m = len(values)
+    if m <= size:
+        return np.arange(m, dtype=np.intp)
+    top = _at_least_top(values, size)  # type: ignore[arg-type]  # float32 is fine
+    if len(top) > size:  # the sampled threshold admits a few times more: keep the best
+        top = top[np.argpartition(values[top], len(top) - size)[len(top) - size :]]
+    return np.sort(top)
+
+
+def _take(supply: SupplyArrays, rows: NDArray[np.intp], embedding: NDArray[np.float32]) -> SupplyArrays:
+    """The given rows of every supply array (copies), with their embeddings read by the caller."""
     return SupplyArrays(
-        embedding=supply.embedding[rows],
+        embedding=embedding,
         sectors=supply.sectors[rows],
         country=supply.country[rows],
         modalities=supply.modalities[rows],

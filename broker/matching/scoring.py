@@ -111,6 +111,7 @@ def score_pairs(
     cost_params: CostParams | None = None,
     *,
     slots: SlotArray | None = None,
+    cosine: FloatArray | None = None,
 ) -> ScoredCandidates:
     """Score every (request, offer) pair: one request against n offers, n requests against one offer,
     or n requests against n offers row by row.
@@ -123,6 +124,8 @@ def score_pairs(
         params: Levels of the non-cost factors (default ``FactorParams()``).
         cost_params: Cost constants (default ``CostParams()``).
         slots: Precomputed ``offered_slots(supply.modalities)``, e.g. kept by an ``OfferIndex``.
+        cosine: (n,) cosines to use instead of those of the embeddings (which are then not read):
+            the score is non-decreasing in the cosine, so bounds of the cosines give bounds of it.
 
     Returns:
         Scores and components of the n = max(n_d, n_s) pairs: score = w_semantic * semantic +
@@ -130,32 +133,99 @@ def score_pairs(
     """
     weights = weights or Weights()
     params = params or FactorParams()
-    cost_params = cost_params or CostParams()
     n = pair_count(len(demand), len(supply))
-    w = weights.normalised()
-    cosine = cosine_similarity(demand.embedding, supply.embedding)
-    crossing = crosses_languages(demand.text_language, supply.text_language)
-    shared = shares_language(demand.languages, supply.languages)
-    choice = choose_modality(
-        demand, supply, shared, tables, weights=(w[MODALITY], w[COST]), params=cost_params, slots=slots
-    )
-    components = np.empty((len(FACTORS), n), dtype=np.float64)
-    components[SEMANTIC] = semantic_fit(cosine + params.cross_lingual_offset * crossing, params)
-    components[SECTOR] = sector_fit(demand.sectors, supply.sectors, tables.sectors, params)
-    components[REGION] = region_fit(demand.country, supply.country, tables.countries, params)
-    components[MODALITY] = choice.fit
-    components[LANGUAGE] = language_fit(shared, params)
-    components[COST] = choice.cost_fit
-    known = sectors_known(demand.sectors, supply.sectors)
-    relevance = topical_relevance(components[SEMANTIC], components[SECTOR], known, w[SEMANTIC], w[SECTOR])
-    gate = relevance_gate(relevance, params)
-    topical = w[SEMANTIC] * components[SEMANTIC] + w[SECTOR] * components[SECTOR]
-    contextual = np.einsum("i,ij->j", w[CONTEXTUAL], components[CONTEXTUAL])  # not BLAS: no stalls
-    scores = topical + gate * contextual
-    np.clip(scores, 0.0, 1.0, out=scores)
+    if cosine is None:
+        cosine = cosine_similarity(demand.embedding, supply.embedding)
+    elif cosine.shape != (n,):
+        raise ValueError(f"cosine: expected shape ({n},), got {cosine.shape}")
+    parts = _Context(demand, supply, tables, weights, params, cost_params or CostParams(), slots)
+    components = parts.components.copy()
+    scores, relevance, gate = parts.scores(cosine, components)
     return ScoredCandidates(
-        scores, components, w, cosine, choice.cost_usd, choice.modality, shared, relevance, gate
-    )
+        scores, components, parts.w, cosine, parts.choice.cost_usd, parts.choice.modality, parts.shared,
+        relevance, gate,
+    )  # fmt: skip
+
+
+def score_bounds(
+    demand: DemandArrays,
+    supply: SupplyArrays,
+    tables: MatchTables,
+    weights: Weights,
+    params: FactorParams,
+    cost_params: CostParams | None,
+    *,
+    slots: SlotArray | None,
+    cosine_low: FloatArray,
+    cosine_high: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Bounds of the scores of pairs whose cosines are only known to lie in an interval.
+
+    The score is non-decreasing in the cosine, so the scores at the two ends bound it; the
+    factors that do not depend on the text (sector, region, modality, language, cost) are
+    evaluated once for both. ``supply.embedding`` is not read.
+
+    Args:
+        demand, supply, tables, weights, params, cost_params, slots: As for ``score_pairs``.
+        cosine_low: (n,) lower bounds of the pairs' cosines.
+        cosine_high: (n,) upper bounds.
+
+    Returns:
+        (n,) float64 lower and (n,) float64 upper bounds of the scores ``score_pairs`` gives.
+    """
+    parts = _Context(demand, supply, tables, weights, params, cost_params or CostParams(), slots)
+    low = parts.scores(cosine_low, parts.components.copy())[0]
+    high = parts.scores(cosine_high, parts.components)[0]
+    return low, high
+
+
+class _Context:
+    """The factors of a set of pairs that do not depend on their cosine, and the score from a cosine."""
+
+    def __init__(
+        self,
+        demand: DemandArrays,
+        supply: SupplyArrays,
+        tables: MatchTables,
+        weights: Weights,
+        params: FactorParams,
+        cost_params: CostParams,
+        slots: SlotArray | None,
+    ) -> None:
+        n = pair_count(len(demand), len(supply))
+        self.params = params
+        self.w = w = weights.normalised()
+        self.crossing = crosses_languages(demand.text_language, supply.text_language)
+        self.shared = shares_language(demand.languages, supply.languages)
+        self.choice = choose_modality(
+            demand,
+            supply,
+            self.shared,
+            tables,
+            weights=(w[MODALITY], w[COST]),
+            params=cost_params,
+            slots=slots,
+        )
+        self.components = components = np.empty((len(FACTORS), n), dtype=np.float64)
+        components[SECTOR] = sector_fit(demand.sectors, supply.sectors, tables.sectors, params)
+        components[REGION] = region_fit(demand.country, supply.country, tables.countries, params)
+        components[MODALITY] = self.choice.fit
+        components[LANGUAGE] = language_fit(self.shared, params)
+        components[COST] = self.choice.cost_fit
+        self.known = sectors_known(demand.sectors, supply.sectors)
+        self.contextual = np.einsum("i,ij->j", w[CONTEXTUAL], components[CONTEXTUAL])  # not BLAS: no stalls
+
+    def scores(self, cosine: FloatArray, components: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Scores, topical relevance and gate at the given cosines (fills ``components[SEMANTIC]``)."""
+        w, params = self.w, self.params
+        components[SEMANTIC] = semantic_fit(cosine + params.cross_lingual_offset * self.crossing, params)
+        relevance = topical_relevance(
+            components[SEMANTIC], components[SECTOR], self.known, w[SEMANTIC], w[SECTOR]
+        )
+        gate = relevance_gate(relevance, params)
+        scores = w[SEMANTIC] * components[SEMANTIC] + w[SECTOR] * components[SECTOR] + gate * self.contextual
+        np.clip(scores, 0.0, 1.0, out=scores)
+        return scores, relevance, gate
 
 
 def rank(

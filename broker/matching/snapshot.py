@@ -13,6 +13,13 @@ pays in its own memory only for the pages it writes (upserts and removals after 
 files are never modified. Pages read by one worker count in its resident size (RssFile) but are
 shared with every other worker mapping the same snapshot.
 
+The float32 embeddings are the largest column (3.6 GB at a million 896-d offers) and a search reads
+only a few of their rows (``OfferIndex`` scores from int8 codes first), so a loaded index reads
+those rows with ``pread`` (``RowFile``): they come from the page cache without being mapped into
+the worker, whose resident memory then holds the two int8 code columns, not the float32 matrix.
+The code columns are touched once at load (``prefault``), so the first searches do not pay a page
+fault per row.
+
 The caller's ``metadata`` (e.g. the catalogue generation and per-row change stamps) is stored as
 given, JSON-serialisable, and returned by ``load_index`` so incremental synchronisation can resume.
 """
@@ -23,6 +30,7 @@ import json
 import mmap as mmapping
 import os
 import shutil
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +43,7 @@ from broker.matching.prefilter import PrefilterParams, SemanticSketch
 if TYPE_CHECKING:
     from broker.matching.index import OfferIndex
 
-FORMAT = 1
+FORMAT = 2  # 2: full-dimension int8 codes (refine_codes, refine_terms)
 MANIFEST = "manifest.json"
 
 
@@ -115,7 +123,7 @@ def load_index(
         raise ValueError(f"the snapshot's codes have {stored.dims} dims, not {params.dims}")
     index = OfferIndex(dim=manifest["dim"], n_languages=manifest["n_languages"], capacity=1, prefilter=params)
     columns = {
-        name: _map(folder / f"{name}.npy", random=name == "embedding")
+        name: _map(folder / f"{name}.npy", random=name in ("embedding", "refine_codes"))
         if mmap
         else np.load(folder / f"{name}.npy")
         for name in index._rows
@@ -130,6 +138,12 @@ def load_index(
     index._width_counts = np.bincount(POPCOUNT[modalities[:n]], minlength=N_MODALITIES + 1).astype(np.int64)
     index._position = dict(zip(columns["ids"][:n].tolist(), range(n), strict=True))
     index._slack_max = np.array(manifest["slack_max"], dtype=np.float32)
+    index._dirty = np.zeros(len(columns["ids"]), dtype=np.bool_)
+    if mmap:
+        index._embedding_file = RowFile(folder / "embedding.npy", columns["embedding"])
+        if (folder / "sketch_mean.npy").exists():
+            for name in ("sketch_codes", "sketch_terms", "refine_codes", "refine_terms"):
+                prefault(columns[name][:n])
     if (folder / "sketch_mean.npy").exists():
         index._sketch = SemanticSketch(
             mean=np.load(folder / "sketch_mean.npy"), components=np.load(folder / "sketch_components.npy")
@@ -137,16 +151,57 @@ def load_index(
     return index, manifest["metadata"]
 
 
+class RowFile:
+    """Rows of a 2-d ``.npy`` column read with ``pread`` (the page cache serves them; nothing is
+    mapped into the process), beside the column's copy-on-write map ``mapped``."""
+
+    def __init__(self, file: Path, mapped: np.ndarray[Any, Any]) -> None:
+        self.mapped = mapped
+        with open(file, "rb") as f:
+            _read_header(f)
+            self.offset = f.tell()
+        self.row_bytes = int(mapped.strides[0])
+        self.fd = os.open(file, os.O_RDONLY)
+        weakref.finalize(self, os.close, self.fd)
+
+    def read(self, rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """A copy of the given rows (ascending), one ``preadv`` per run of consecutive rows."""
+        out = np.empty((len(rows), *self.mapped.shape[1:]), dtype=self.mapped.dtype)
+        if len(rows) == 0:
+            return out
+        starts = np.flatnonzero(np.diff(rows, prepend=rows[0] - 2) != 1)  # first position of each run
+        ends = np.append(starts[1:], len(rows))
+        size = self.row_bytes
+        view = memoryview(out.reshape(-1).view(np.uint8).data)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            want = (end - start) * size
+            got = os.preadv(self.fd, [view[start * size : end * size]], self.offset + int(rows[start]) * size)
+            if got != want:
+                raise OSError(f"short read from the snapshot: {got} of {want} bytes")
+        return out
+
+
+def _read_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """Shape, Fortran order and dtype of an open ``.npy`` file, leaving it at the data."""
+    version = np.lib.format.read_magic(f)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    shape, fortran, dtype = read(f)
+    return shape, fortran, dtype
+
+
+def prefault(array: np.ndarray[Any, Any]) -> None:
+    """Read one byte of every page of a mapped array, so that later random reads do not fault."""
+    flat = array.reshape(-1).view(np.uint8) if array.size else array
+    if flat.size:
+        int(flat[:: mmapping.PAGESIZE].sum())
+
+
 def _map(file: Path, *, random: bool) -> np.ndarray[Any, Any]:
     """A ``.npy`` file mapped copy-on-write (as ``np.load(mmap_mode="c")``), optionally advised as
     randomly accessed: a search reads scattered pool rows of the embeddings, and without the advice
     the kernel maps (and counts in RSS) the neighbouring pages of every row it faults in."""
     with open(file, "rb") as f:
-        version = np.lib.format.read_magic(f)
-        read_header = (
-            np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        )
-        shape, fortran, dtype = read_header(f)
+        shape, fortran, dtype = _read_header(f)
         mapped = mmapping.mmap(f.fileno(), 0, access=mmapping.ACCESS_COPY)
         offset = f.tell()
     if random:

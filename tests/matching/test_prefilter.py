@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from benchmarks.synthetic import Corpus, TopicSpace, random_demand, random_supply, random_tables
 from broker.matching import FactorParams, OfferIndex, OfferRecord, Weights, score_pairs
-from broker.matching.prefilter import ROUNDING_SLACK, PrefilterParams, approximate_cosines, score_upper_bound
+from broker.matching.prefilter import (
+    ROUNDING_SLACK,
+    PrefilterParams,
+    approximate_cosines,
+    quantise_rows,
+    refined_cosines,
+    score_upper_bound,
+)
 from tests.matching.builders import DETERMINISTIC
 
 N_LANGUAGES = 40
@@ -181,3 +188,60 @@ def test_codes_follow_upserts_and_removes_after_the_first_search() -> None:
     assert np.array_equal(index._rows["sketch_codes"][: len(index)], codes)
     assert np.allclose(index._rows["sketch_terms"][: len(index)], terms, rtol=1e-5)  # BLAS blocking
     assert ranked(index, **query) == ranked(index, approximate=False, **query)
+
+
+@DETERMINISTIC
+@given(seed=st.integers(0, 10_000), dim=st.sampled_from([16, 96, 384, 896]))
+def test_refined_cosines_stay_within_their_margin_which_the_worst_case_caps(seed: int, dim: int) -> None:
+    rng = np.random.default_rng(seed)
+    space = TopicSpace(dim=dim, rank=6, seed=seed)
+    offers, query = space.rows(rng, 2000), space.rows(rng, 1)[0]
+    codes, terms = quantise_rows(offers)
+    approx, margin = refined_cosines(codes, terms, query)
+    exact = offers.astype(np.float64) @ query.astype(np.float64)
+    assert np.all(np.abs(exact - approx) <= margin)
+    _, worst = refined_cosines(codes, terms, query, sigmas=1e9)  # the cap: the rigorous bound
+    assert np.all(np.abs(exact - approx) <= worst) and np.all(margin <= worst)
+    assert float(np.median(margin)) < 0.01 if dim >= 384 else True  # tight enough to prune a pool
+
+
+def test_scores_from_given_cosines_equal_those_of_the_embeddings() -> None:
+    offers, rng = corpus(4, 200, dim=16, ties=False)
+    tables = random_tables(np.random.default_rng(4), n_countries=30, n_sectors=40)
+    demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=16, rank=4))
+    scored = score_pairs(demand, offers.supply, tables, params=PARAMS)
+    given = score_pairs(demand, offers.supply, tables, params=PARAMS, cosine=scored.cosine)
+    assert np.array_equal(given.scores, scored.scores)
+    higher = score_pairs(demand, offers.supply, tables, params=PARAMS, cosine=scored.cosine + 0.01)
+    assert np.all(higher.scores >= scored.scores)  # non-decreasing in the cosine: bounds give bounds
+
+
+@DETERMINISTIC
+@given(
+    seed=st.integers(0, 10_000),
+    limit=st.integers(1, 12),
+    cap=st.sampled_from([None, 1, 2]),
+    ties=st.booleans(),
+)
+def test_the_second_pass_drops_only_rows_that_cannot_reach_the_list(
+    seed: int, limit: int, cap: int | None, ties: bool
+) -> None:
+    """With a pool as large as the catalogue the first pass keeps every row; the list is then the
+    exact one exactly when the second pass dropped nothing that belonged in it."""
+    offers, rng = corpus(seed, 400, dim=96, ties=ties)
+    tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
+    prefilter = PrefilterParams(threshold=1, dims=8, pool=400, max_pool=400)
+    index = OfferIndex.from_supply(
+        offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
+        prefilter=prefilter,
+    )  # fmt: skip
+    demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=96, rank=4))
+    eligible = rng.random(400) < 0.9
+    query = {"demand": demand, "tables": tables, "params": PARAMS, "eligible": eligible, "limit": limit,
+             "per_institution": cap}  # fmt: skip
+    found = index.search(approximate=True, **query)  # type: ignore[arg-type]
+    exact = ranked(index, approximate=False, **query)
+    assert [m.id for m in found.matches] == [offer_id for offer_id, _ in exact]
+    # the same scores, but to the last bit only when summed over the same rows (SIMD reductions)
+    assert np.allclose([m.score for m in found.matches], [score for _, score in exact], rtol=0, atol=1e-12)
+    assert len(found.rows) < int(eligible.sum())  # and it did drop rows: only those were scored exactly

@@ -111,3 +111,33 @@ def test_loading_with_other_code_dims_is_refused(tmp_path: Path) -> None:
     index.save(tmp_path / "snap")
     with pytest.raises(ValueError, match="dims"):
         OfferIndex.load(tmp_path / "snap", prefilter=PrefilterParams(dims=7))
+
+
+def test_rows_scored_after_loading_are_read_from_the_file_and_writes_from_memory(tmp_path: Path) -> None:
+    index, rng = build(300, threshold=1)
+    index.save(tmp_path / "snap")
+    loaded, _ = OfferIndex.load(tmp_path / "snap")
+    assert loaded._embedding_file is not None  # the float32 rows come by pread, not through the map
+    every = np.arange(300, dtype=np.intp)
+    assert np.array_equal(loaded.embeddings_of(every), index.embeddings_of(every))
+    ids = index.ids.tolist()
+    vectors = SPACE.rows(rng, 20)
+    for target in (index, loaded):  # within the stored free rows: the map takes the writes
+        target.remove(ids[3])  # the last row moves into row 3
+        target.upsert(record(ids[40], vectors[0]))  # replaced in place
+        for k in range(1, 20):
+            target.upsert(record(50_000 + k, vectors[k]))  # appended
+    assert loaded._embedding_file is not None and len(loaded) == 318
+    rows = np.array([0, 3, 40, 41, 299, 300, 317], dtype=np.intp)
+    assert np.array_equal(loaded.embeddings_of(rows), index.embeddings_of(rows))
+    assert results(loaded, seed=9) == results(index, seed=9)
+
+
+def test_runs_of_rows_are_read_whole_and_a_row_set_of_any_shape_round_trips(tmp_path: Path) -> None:
+    index, rng = build(300, threshold=1)
+    index.save(tmp_path / "snap")
+    loaded, _ = OfferIndex.load(tmp_path / "snap")
+    assert loaded._embedding_file is not None
+    for rows in ([], [0], [299], [5, 6, 7, 20, 21, 299], list(range(0, 300, 2))):
+        picked = np.array(rows, dtype=np.intp)
+        assert np.array_equal(loaded._embedding_file.read(picked), index.embeddings_of(picked))
