@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -35,7 +37,12 @@ def corpus(seed: int, n: int, dim: int, ties: bool) -> tuple[Corpus, np.random.G
 
 def ranked(index: OfferIndex, **kwargs: object) -> list[tuple[int, float]]:
     result = index.search(**kwargs)  # type: ignore[arg-type]
-    return [(m.id, m.score) for m in result.matches]
+    return scores_of(result.matches)
+
+
+def scores_of(matches: list[Any]) -> list[tuple[int, float]]:
+    # Rounded: a score summed over another subset of rows (SIMD reductions) may differ in its last bit.
+    return [(m.id, round(m.score, 9)) for m in matches]
 
 
 @DETERMINISTIC
@@ -89,7 +96,7 @@ def test_a_certified_pool_list_is_the_exact_list(seed: int, limit: int, cap: int
                  "per_institution": cap}  # fmt: skip
         result = index.search(approximate=True, **query)  # type: ignore[arg-type]
         if result.certified:
-            assert [(m.id, m.score) for m in result.matches] == ranked(index, approximate=False, **query)
+            assert scores_of(result.matches) == ranked(index, approximate=False, **query)
 
 
 def test_the_bound_certifies_when_semantics_dominate() -> None:
@@ -240,8 +247,5 @@ def test_the_second_pass_drops_only_rows_that_cannot_reach_the_list(
     query = {"demand": demand, "tables": tables, "params": PARAMS, "eligible": eligible, "limit": limit,
              "per_institution": cap}  # fmt: skip
     found = index.search(approximate=True, **query)  # type: ignore[arg-type]
-    exact = ranked(index, approximate=False, **query)
-    assert [m.id for m in found.matches] == [offer_id for offer_id, _ in exact]
-    # the same scores, but to the last bit only when summed over the same rows (SIMD reductions)
-    assert np.allclose([m.score for m in found.matches], [score for _, score in exact], rtol=0, atol=1e-12)
+    assert scores_of(found.matches) == ranked(index, approximate=False, **query)
     assert len(found.rows) < int(eligible.sum())  # and it did drop rows: only those were scored exactly

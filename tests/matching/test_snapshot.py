@@ -134,7 +134,7 @@ def test_rows_scored_after_loading_are_read_from_the_file_and_writes_from_memory
 
 
 def test_runs_of_rows_are_read_whole_and_a_row_set_of_any_shape_round_trips(tmp_path: Path) -> None:
-    index, rng = build(300, threshold=1)
+    index, _ = build(300, threshold=1)
     index.save(tmp_path / "snap")
     loaded, _ = OfferIndex.load(tmp_path / "snap")
     assert loaded._embedding_file is not None
