@@ -141,3 +141,12 @@ def test_runs_of_rows_are_read_whole_and_a_row_set_of_any_shape_round_trips(tmp_
     for rows in ([], [0], [299], [5, 6, 7, 20, 21, 299], list(range(0, 300, 2))):
         picked = np.array(rows, dtype=np.intp)
         assert np.array_equal(loaded._embedding_file.read(picked), index.embeddings_of(picked))
+
+
+def test_a_snapshot_of_an_older_format_is_refused(tmp_path: Path) -> None:
+    index, _ = build(20, threshold=1)
+    index.save(tmp_path / "snap")
+    manifest = tmp_path / "snap" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"format": 2', '"format": 1'))
+    with pytest.raises(ValueError, match="unsupported snapshot format 1"):
+        OfferIndex.load(tmp_path / "snap")
