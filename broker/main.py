@@ -32,6 +32,7 @@ from broker.config import Settings, get_settings
 from broker.db import make_engine, make_session_factory
 from broker.ranking.embedding.models import load_encoder
 from broker.ranking.engine import MatchEngine
+from broker.services.bulk import jobs
 from broker.ui import install_ui
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,19 @@ def _warm_up(session_factory: sessionmaker[Session], engine: MatchEngine) -> Non
             engine.suggester.prepare(session, store=False)
     except Exception:  # the first write prepares it again, and reports any error there
         log.exception("could not prepare the code suggester at start-up")
+
+
+def _sweep_interrupted_jobs(session_factory: sessionmaker[Session]) -> None:
+    """Store "failed" on import jobs left running by a process that is gone (a crash or kill): their
+    readers see it at once, and a list filtered by status is true. Jobs of live workers are kept."""
+    try:
+        with session_factory() as session:
+            swept = jobs.fail_interrupted(session)
+            session.commit()
+        if swept:
+            log.warning("%d import job(s) interrupted by a stopped process marked failed", swept)
+    except Exception:  # a read-only or busy database must not stop the service from starting
+        log.exception("could not sweep interrupted import jobs at start-up")
 
 
 def _load_snapshot(engine: MatchEngine, path: Path) -> None:
@@ -70,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.match_engine = MatchEngine(encoder)
         if settings.index_snapshot is not None:
             _load_snapshot(app.state.match_engine, settings.index_snapshot)
+        _sweep_interrupted_jobs(app.state.session_factory)
         metrics.instrument_engine(app.state.match_engine)
         # The model, torch and the reference data are millions of long-lived objects: keep them out of
         # the collector's view, or every full collection during an import stalls all requests for

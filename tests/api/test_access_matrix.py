@@ -234,6 +234,7 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/api/v1/export?kind=offers", None, [A, A, 403, 403, 200, 200, 200]),
     # the broker's own job; an admin reads every job
     ("GET", "/api/v1/import-jobs/{import_job}", None, [A, A, 403, 403, 200, 403, 200]),
+    ("GET", "/api/v1/import-jobs", None, [A, A, 403, 403, 200, 403, 200]),
     (
         "POST",
         "/api/v1/suggest",

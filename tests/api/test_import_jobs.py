@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
 from broker import migrate
@@ -282,3 +283,40 @@ def test_sync_import_embeds_ahead_so_the_write_transaction_embeds_nothing(served
     response = served.post("/api/v1/import?format=json", served.broker, content=bundle(40))
     assert response.status_code == 200
     assert slow.checked_out and set(slow.checked_out) == {0}
+
+
+def test_the_job_list_shows_a_caller_their_own_jobs_newest_first_and_filters_by_status(
+    served: Served,
+) -> None:
+    mine = served.post("/api/v1/import?format=json&async=true", served.broker, content=bundle(1))
+    poll(served, mine.headers["Location"], served.broker)
+    theirs = served.post("/api/v1/import?format=json&async=true", served.admin, content=bundle(1))
+    poll(served, theirs.headers["Location"], served.admin)
+    listed = served.get("/api/v1/import-jobs?limit=100", served.broker)
+    assert listed.status_code == 200, listed.text
+    ids = [job["id"] for job in listed.json()["items"]]
+    assert mine.json()["id"] in ids and theirs.json()["id"] not in ids and ids == sorted(ids, reverse=True)
+    every = served.get("/api/v1/import-jobs?limit=100&status=succeeded", served.admin).json()
+    assert {mine.json()["id"], theirs.json()["id"]} <= {job["id"] for job in every["items"]}
+    assert all(job["status"] == "succeeded" for job in every["items"])
+    assert served.get("/api/v1/import-jobs?status=nonsense", served.admin).status_code == 422
+    assert served.get("/api/v1/import-jobs", served.staff).status_code == 403
+
+
+def test_a_new_process_stores_failed_on_jobs_a_stopped_process_left_running(jobs_database: str) -> None:
+    host, pid, _ = jobs.process_owner().split(":")
+    engine = make_engine(jobs_database)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        job = ImportJob(status="running", caller_name="gone", caller_role="admin", format="json",
+                        owner=f"{host}:{pid}:1", api_key_id=None)  # fmt: skip
+        session.add(job)
+        session.commit()
+        job_id = job.id
+    app = create_app(Settings(database_url=jobs_database, encoder="hashing"))
+    with TestClient(app):  # the lifespan runs the sweep
+        pass
+    with factory() as session:
+        stored = session.get_one(ImportJob, job_id)
+        assert stored.status == "failed" and (stored.error or "").startswith("interrupted")
+    engine.dispose()

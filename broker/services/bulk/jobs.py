@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from broker.errors import BrokerError, NotFound
@@ -83,6 +83,23 @@ def get_job(session: Session, *, principal: Principal, job_id: int) -> ImportJob
         session.expunge(job)  # a GET reads: the failure is stored by the next write (fail_interrupted)
         job.status, job.error = ImportJobStatus.failed.value, INTERRUPTED
     return job
+
+
+def list_jobs(
+    session: Session, *, principal: Principal, status: ImportJobStatus | None, limit: int, offset: int
+) -> tuple[list[ImportJob], int]:
+    """The caller's readable jobs, newest first, and how many match; unfinished jobs whose process is
+    gone read as failed, as in ``get_job``."""
+    statement = readable_jobs(principal)
+    if status is not None:
+        statement = statement.where(ImportJob.status == status.value)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    page = list(session.scalars(statement.order_by(ImportJob.id.desc()).limit(limit).offset(offset)))
+    for job in page:
+        if job.status in UNFINISHED and not owner_alive(job.owner):
+            session.expunge(job)
+            job.status, job.error = ImportJobStatus.failed.value, INTERRUPTED
+    return page, total
 
 
 def fail_interrupted(session: Session) -> int:
