@@ -23,13 +23,13 @@ from broker.models.ui_session import UiSession
 from broker.models.user import TokenPurpose, User, UserToken
 
 __all__ = [
+    "EXCHANGE_TRANSITIONS",
     "ApiKey",
     "AssignmentStatus",
     "AuditEvent",
     "Base",
     "CatalogDeletion",
     "CatalogState",
-    "EXCHANGE_TRANSITIONS",
     "Embedding",
     "Exchange",
     "ExchangeChange",

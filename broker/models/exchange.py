@@ -71,9 +71,11 @@ class Exchange(Tracked, Base):
     participants: Mapped[int | None] = mapped_column(Integer)
     budget_amount: Mapped[float | None] = mapped_column(Float)
     budget_currency: Mapped[str | None] = mapped_column(String(3))  # ISO 4217
-    budget_source: Mapped[str | None] = mapped_column(String(200))  # who pays: a fund, an agency, cost-sharing
-    requester_contact: Mapped[str | None] = mapped_column(String(300))  # the person responsible, receiving side
-    provider_contact: Mapped[str | None] = mapped_column(String(300))  # the person responsible, providing side
+    # who pays: a fund, an agency, cost-sharing
+    budget_source: Mapped[str | None] = mapped_column(String(200))
+    # the people responsible on the receiving and on the providing side
+    requester_contact: Mapped[str | None] = mapped_column(String(300))
+    provider_contact: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column()
 
@@ -99,7 +101,9 @@ class ExchangeChange(Base):
     actor_name: Mapped[str] = mapped_column(String(200))
     actor_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    actor_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id", ondelete="SET NULL"))
+    actor_institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -116,7 +120,9 @@ class ExchangeReport(Tracked, Base):
 
     exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"), index=True)
     side: Mapped[str] = mapped_column(String(10))
-    institution_id: Mapped[int] = mapped_column(ForeignKey("institutions.id", ondelete="RESTRICT"), index=True)
+    institution_id: Mapped[int] = mapped_column(
+        ForeignKey("institutions.id", ondelete="RESTRICT"), index=True
+    )
     outcomes: Mapped[list[str]] = mapped_column(default=list)  # reference outcome codes reached
     relevance: Mapped[int] = mapped_column(Integer)  # 1-5
     usefulness: Mapped[int] = mapped_column(Integer)  # 1-5
