@@ -47,6 +47,7 @@ from broker.matching.results import RankedMatch, ScoredCandidates, ranked_matche
 from broker.matching.scoring import Weights, _at_least_top, rank, score_pairs
 from broker.matching.snapshot import load_index, save_index
 from broker.matching.tables import MatchTables
+from broker.matching.track_record import TrackRecordParams, TrackRecordTable, pair_records, topic_groups
 
 SKETCH_COLUMNS = ("sketch_codes", "sketch_terms")  # kept per row, but not part of ``SupplyArrays``
 
@@ -355,6 +356,8 @@ class OfferIndex:
         limit: int = 10,
         per_institution: int | None = 2,
         approximate: bool | None = None,
+        track_records: TrackRecordTable | None = None,
+        track_params: TrackRecordParams | None = None,
     ) -> SearchResult:
         """Rank the indexed offers for one request.
 
@@ -371,12 +374,17 @@ class OfferIndex:
             limit: Maximum number of matches.
             per_institution: Maximum matches per offering institution; None = no cap.
             approximate: Force the first pass on (True) or off (False); None = by catalogue size.
+            track_records: The providers' records (by institution id); None = nobody has one.
+            track_params: Shrinkage of the track-record factor.
 
         Returns:
             The scores of the offers scored, the ranked positions among them and the ranked matches.
         """
         weights, params = weights or Weights(), params or FactorParams()
-        score = _Scorer(self, demand, tables, weights, params, cost_params, limit, per_institution, eligible)
+        track = _Track(track_records, track_params or TrackRecordParams())
+        score = _Scorer(
+            self, demand, tables, weights, params, cost_params, limit, per_institution, eligible, track
+        )
         n = self._size
 
         def every_eligible_row() -> NDArray[np.intp]:
@@ -410,7 +418,8 @@ class OfferIndex:
             if len(result.positions) == limit:
                 kth = float(result.scored.scores[result.positions[-1]])
                 best_left_out = float(masked[rows].min()) + slack  # every row left out is below it
-                if score_upper_bound(np.array([best_left_out]), w, params)[0] < kth - 1e-12:
+                bound = score_upper_bound(np.array([best_left_out]), w, params, track.params.prior)
+                if bound[0] < kth - 1e-12:
                     return score.certify(result)
             if size >= self.prefilter.max_pool:
                 break
@@ -438,6 +447,12 @@ class OfferIndex:
             self._slots_by_column = slots
 
 
+@dataclass(frozen=True)
+class _Track:
+    table: TrackRecordTable | None
+    params: TrackRecordParams
+
+
 class _Scorer:
     """Exact scoring and ranking of a subset of an index's rows for one request."""
 
@@ -452,10 +467,13 @@ class _Scorer:
         limit: int,
         per_institution: int | None,
         eligible: NDArray[np.bool_] | None,
+        track: _Track,
     ) -> None:
         self.index, self.demand, self.tables = index, demand, tables
         self.weights, self.params, self.cost_params = weights, params, cost_params
         self.limit, self.per_institution, self.eligible = limit, per_institution, eligible
+        self.track = track
+        self.topic = topic_groups(demand.sectors, tables.sectors)
 
     def __call__(self, rows: NDArray[np.intp], certified: bool) -> SearchResult:
         """Score ``rows`` (ascending index rows) exactly and rank them; a strict subset of the rows
@@ -464,14 +482,26 @@ class _Scorer:
         whole = len(rows) == n
         supply = index.supply() if whole else _take(index.supply(), rows)
         slots = index.slots() if whole else index.slots()[rows]
+        institution_ids = index.institution_ids if whole else index.institution_ids[rows]
+        records = None
+        if self.track.table is not None and len(self.track.table):
+            records = pair_records(self.track.table, institution_ids, self.topic)
         scored = score_pairs(
-            self.demand, supply, self.tables, self.weights, self.params, self.cost_params, slots=slots
+            self.demand,
+            supply,
+            self.tables,
+            self.weights,
+            self.params,
+            self.cost_params,
+            slots=slots,
+            records=records,
+            track_params=self.track.params,
         )
         ids = index.ids if whole else index.ids[rows]
         positions = rank(
             scored.scores,
             ids=ids,
-            institution_ids=index.institution_ids if whole else index.institution_ids[rows],
+            institution_ids=institution_ids,
             eligible=self.eligible if whole else None,
             limit=self.limit,
             per_institution=self.per_institution,

@@ -1,10 +1,12 @@
 """Weighted match score of (request, offer) pairs and the ranking of candidates.
 
-``score_pairs`` computes the six factors for every pair in one vectorised pass and combines them
+``score_pairs`` computes the seven factors for every pair in one vectorised pass and combines them
 with normalised weights, topic first: the semantic and sector factors count in full, while the
 contextual ones (region, modality, language, cost) count only in proportion to the pair's topical
 relevance (``relevance_gate``), so an offer on another topic cannot become a good match because it
-is near, cheap and in the same language. ``rank`` selects the best eligible candidates with a
+is near, cheap and in the same language. The provider's track record counts relative to its neutral
+value, gated the same way (``track_record``): a provider without a record scores as if the factor
+did not exist. ``rank`` selects the best eligible candidates with a
 deterministic tie-break and a cap per institution, so one prolific institution cannot fill the
 whole list.
 """
@@ -44,17 +46,25 @@ from broker.matching.results import (
     REGION,
     SECTOR,
     SEMANTIC,
+    TRACK_RECORD,
     ScoredCandidates,
 )
 from broker.matching.tables import MatchTables
+from broker.matching.track_record import PairRecords, TrackRecordParams, track_record_fit
+
+# The track record's default weight, in units of the six other weights' total (which is 1 by
+# default): its full range moves a score by at most this much, half of it either side of neutral.
+DEFAULT_TRACK_RECORD_WEIGHT = 0.05
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Relative weights of the six factors (field order = ``FACTORS``); only their proportions matter.
+    """Relative weights of the seven factors (field order = ``FACTORS``); only their proportions matter.
 
     The defaults let the text decide most (the challenge and the experience are described there),
     then the sector, the cost, and geography, modality and language as tie-breakers of similar fits.
+    The track record's weight is measured against the six others' total (``normalised``), so adding
+    it leaves every score of a provider without a record unchanged.
 
     Raises:
         ValueError: A weight is negative or not finite, or all are zero.
@@ -66,11 +76,12 @@ class Weights:
     modality: float = 0.10
     language: float = 0.08
     cost: float = 0.12
+    track_record: float = DEFAULT_TRACK_RECORD_WEIGHT
 
     def __post_init__(self) -> None:
         values = astuple(self)
-        if not all(math.isfinite(v) and v >= 0 for v in values) or sum(values) <= 0:
-            raise ValueError(f"weights must be finite, >= 0 and not all zero: {values}")
+        if not all(math.isfinite(v) and v >= 0 for v in values) or sum(values[:-1]) <= 0:
+            raise ValueError(f"weights must be finite, >= 0 and not all of the first six zero: {values}")
 
     @classmethod
     def from_mapping(cls, weights: Mapping[str, float]) -> Weights:
@@ -88,13 +99,13 @@ class Weights:
         return cls(**{name: float(weights.get(name, 0.0)) for name in FACTORS})
 
     def normalised(self) -> FloatArray:
-        """The weights in ``FACTORS`` order, scaled to sum to 1.
+        """The weights in ``FACTORS`` order, scaled so that the first six sum to 1.
 
         Returns:
-            (6,) float64, each in [0, 1], summing to 1.
+            (7,) float64, each >= 0; the first six sum to 1, the track record's is relative to them.
         """
-        values = np.array([self.semantic, self.sector, self.region, self.modality, self.language, self.cost])
-        normalised: FloatArray = values / values.sum()
+        values = np.array(astuple(self), dtype=np.float64)
+        normalised: FloatArray = values / values[:TRACK_RECORD].sum()
         return normalised
 
     def as_dict(self) -> dict[str, float]:
@@ -111,6 +122,8 @@ def score_pairs(
     cost_params: CostParams | None = None,
     *,
     slots: SlotArray | None = None,
+    records: PairRecords | None = None,
+    track_params: TrackRecordParams | None = None,
 ) -> ScoredCandidates:
     """Score every (request, offer) pair: one request against n offers, n requests against one offer,
     or n requests against n offers row by row.
@@ -123,15 +136,20 @@ def score_pairs(
         params: Levels of the non-cost factors (default ``FactorParams()``).
         cost_params: Cost constants (default ``CostParams()``).
         slots: Precomputed ``offered_slots(supply.modalities)``, e.g. kept by an ``OfferIndex``.
+        records: Each pair's provider record (``pair_records``); None = no provider has one.
+        track_params: Shrinkage of the track-record factor (default ``TrackRecordParams()``).
 
     Returns:
         Scores and components of the n = max(n_d, n_s) pairs: score = w_semantic * semantic +
-        w_sector * sector + gate * (the weighted contextual factors), gate in [0, 1].
+        w_sector * sector + gate * (the weighted contextual factors + w_track * (track - neutral)),
+        gate in [0, 1], clipped to [0, 1].
     """
     weights = weights or Weights()
     params = params or FactorParams()
     cost_params = cost_params or CostParams()
+    track_params = track_params or TrackRecordParams()
     n = pair_count(len(demand), len(supply))
+    records = records if records is not None else PairRecords.none(n)
     w = weights.normalised()
     cosine = cosine_similarity(demand.embedding, supply.embedding)
     crossing = crosses_languages(demand.text_language, supply.text_language)
@@ -146,15 +164,28 @@ def score_pairs(
     components[MODALITY] = choice.fit
     components[LANGUAGE] = language_fit(shared, params)
     components[COST] = choice.cost_fit
+    components[TRACK_RECORD] = track_record_fit(records, track_params)
     known = sectors_known(demand.sectors, supply.sectors)
     relevance = topical_relevance(components[SEMANTIC], components[SECTOR], known, w[SEMANTIC], w[SECTOR])
     gate = relevance_gate(relevance, params)
     topical = w[SEMANTIC] * components[SEMANTIC] + w[SECTOR] * components[SECTOR]
     contextual = np.einsum("i,ij->j", w[CONTEXTUAL], components[CONTEXTUAL])  # not BLAS: no stalls
+    if w[TRACK_RECORD] > 0:  # relative to neutral: exactly 0 for a provider without a record
+        contextual += w[TRACK_RECORD] * (components[TRACK_RECORD] - track_params.prior)
     scores = topical + gate * contextual
     np.clip(scores, 0.0, 1.0, out=scores)
     return ScoredCandidates(
-        scores, components, w, cosine, choice.cost_usd, choice.modality, shared, relevance, gate
+        scores,
+        components,
+        w,
+        cosine,
+        choice.cost_usd,
+        choice.modality,
+        shared,
+        relevance,
+        gate,
+        records,
+        track_params.prior,
     )
 
 
