@@ -166,6 +166,7 @@ def compare(
     staff decisions' alone.
     """
     extra = signals or SignalRows.empty()
+    current = profiles.profile_weights(current)
     accepted, rejected = int(y.sum()), int(len(y) - y.sum())
     if len(y) < MIN_DECISIONS or min(accepted, rejected) < MIN_PER_CLASS:
         raise InvalidInput(
@@ -188,13 +189,26 @@ def compare(
         accepted=accepted,
         rejected=rejected,
         current=dict(current),
-        learned=fit_weights(*_with_signals(x, y, extra)),
+        learned=_keep_track_record_without_signal(fit_weights(*_with_signals(x, y, extra)), x, current),
         current_accuracy=mean["current"],
         learned_accuracy=mean["learned"],
         logistic_accuracy=mean["logistic"],
         improved=mean["learned"] > mean["current"],
         signals=len(extra.y),
     )
+
+
+def _keep_track_record_without_signal(
+    learned: dict[str, float], x: NDArray[np.float64], current: dict[str, float]
+) -> dict[str, float]:
+    """Decisions on pairs whose track records were all alike (typically: none yet, neutral) say
+    nothing about the factor; keep the current profile's share instead of learning a 0."""
+    column = x[:, FACTORS.index("track_record")]
+    if len(column) and np.ptp(column) > 1e-9:
+        return learned
+    six = [name for name in FACTORS if name != "track_record"]
+    share = current["track_record"] / max(sum(current.get(n, 0.0) for n in six), 1e-12)
+    return {**learned, "track_record": share * sum(learned[n] for n in six)}
 
 
 def _with_signals(

@@ -173,3 +173,12 @@ def test_signals_alone_are_too_few_decisions(session: Session) -> None:
             name="learned",
             with_eval=False,
         )
+
+
+def test_decisions_without_track_records_keep_the_track_record_weight() -> None:
+    x, y = synthetic_decisions(600)
+    x[:, FACTORS.index("track_record")] = 0.5  # every pair neutral: no provider had a record
+    old = {"semantic": 0.4, "sector": 0.15, "region": 0.1, "modality": 0.1, "language": 0.1, "cost": 0.15}
+    report = learning.compare(x, y, old)
+    six = sum(v for k, v in report.learned.items() if k != "track_record")
+    assert report.learned["track_record"] == pytest.approx(0.05 * six)
