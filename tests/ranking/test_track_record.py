@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from sqlalchemy.orm import Session
 
 from broker.matching import Weights
@@ -132,3 +133,12 @@ def test_a_profile_stored_before_the_track_record_gets_the_default_weight() -> N
     assert profile_weights(old)["track_record"] == 0.05
     assert Weights.from_mapping(profile_weights(old)).normalised()[6] == 0.05
     assert profile_weights({**old, "track_record": 0.0})["track_record"] == 0.0
+
+
+def test_a_profile_may_state_its_track_record_weight() -> None:
+    from broker.schemas.profile import Weights as WeightsIn
+
+    six = {"semantic": 4, "sector": 2, "region": 1, "modality": 1, "language": 1, "cost": 1}
+    stored = WeightsIn(**six, track_record=1).normalised()
+    assert Weights.from_mapping(stored).normalised()[6] == pytest.approx(0.1)
+    assert "track_record" not in WeightsIn(**six).normalised()  # omitted: the default applies
