@@ -25,7 +25,7 @@ class NaivePair:
     """Score of one pair and its parts."""
 
     score: float
-    components: tuple[float, float, float, float, float, float]
+    components: tuple[float, float, float, float, float, float, float]
     cost_usd: float
     modality: int
 
@@ -107,9 +107,23 @@ def naive_cost_fit(cost: float, budget: float, cp: CostParams) -> float:
     return (1.0 - cp.within_budget_slope) * math.exp(-cp.over_budget_decay * (ratio - 1.0))
 
 
+def naive_track_record(
+    topic: tuple[float, float, float, float], overall: tuple[float, float, float, float],
+    prior: float = 0.5, k: float = 4.0, elsewhere: float = 0.5,
+) -> float:  # fmt: skip
+    """Track-record value from (completed, rated, rating sum 1..5, outcomes) on the topic and overall."""
+    if not any(overall) and not any(topic):
+        return prior
+    completed, rated, total, outcomes = (a + elsewhere * (b - a) for a, b in zip(topic, overall, strict=True))
+    rating = ((total - rated) / 4 + k * prior) / (rated + k)
+    reached = (outcomes + k * prior) / (rated + k)
+    delivered = (completed + k * prior) / (completed + k)
+    return min(1.0, max(0.0, 0.5 * rating + 0.25 * reached + 0.25 * delivered))
+
+
 def naive_pair(
     demand: DemandArrays, i: int, supply: SupplyArrays, j: int, t: MatchTables,
-    w: list[float], p: FactorParams, cp: CostParams,
+    w: list[float], p: FactorParams, cp: CostParams, track: float = 0.5,
 ) -> NaivePair:  # fmt: skip
     """Score demand row i against supply row j."""
     x, y = demand.embedding[i].tolist(), supply.embedding[j].tolist()
@@ -137,7 +151,7 @@ def naive_pair(
             best = (value, fit, cost, factor, m)
     assert best is not None, "an offer names at least one modality"
     _, modality_fit, cost, factor, m = best
-    parts = (semantic, sector, region, modality_fit, language, factor)
+    parts = (semantic, sector, region, modality_fit, language, factor, track)
     # topic first: the contextual factors count in proportion to the topical relevance
     both_coded = bool(_codes(demand.sectors[i])) and bool(_codes(supply.sectors[j]))
     if w[0] + w[1] <= 0:
@@ -147,7 +161,7 @@ def naive_pair(
     else:
         relevance = semantic if w[0] > 0 else sector
     gate = min(1.0, max(0.0, (relevance - p.gate_low) / (p.gate_high - p.gate_low)))
-    contextual = sum(wk * f for wk, f in zip(w[2:], parts[2:], strict=True))
+    contextual = sum(wk * f for wk, f in zip(w[2:6], parts[2:6], strict=True)) + w[6] * (track - 0.5)
     score = min(1.0, max(0.0, w[0] * semantic + w[1] * sector + gate * contextual))
     return NaivePair(score, parts, cost, m)
 
@@ -159,11 +173,13 @@ def naive_scores(
     weights: Weights | None = None,
     params: FactorParams | None = None,
     cost_params: CostParams | None = None,
+    records: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> list[NaivePair]:
-    """Score all pairs (one request vs n offers, n requests vs one offer, or row by row)."""
+    """Score all pairs (one request vs n offers, n requests vs one offer, or row by row); ``records``
+    are each pair's (n, 4) track-record counts on its topic and overall (None: no record)."""
     weights = weights or Weights()
     raw = [getattr(weights, f.name) for f in fields(weights)]
-    w = [v / sum(raw) for v in raw]
+    w = [v / sum(raw[:6]) for v in raw]  # the track record's weight is relative to the six others
     params, cost_params = params or FactorParams(), cost_params or CostParams()
     n = max(len(demand), len(supply))
     return [
@@ -176,6 +192,12 @@ def naive_scores(
             w,
             params,
             cost_params,
+            0.5
+            if records is None
+            else naive_track_record(
+                tuple(records[0][k].tolist()),
+                tuple(records[1][k].tolist()),  # type: ignore[arg-type]
+            ),
         )
         for k in range(n)
     ]

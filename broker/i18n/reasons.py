@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from gettext import NullTranslations
 
 from babel.lists import format_list
-from babel.numbers import format_percent
+from babel.numbers import format_decimal, format_percent
 
 from broker.i18n.formatting import format_money, format_number
 from broker.i18n.locales import translations
@@ -62,13 +63,23 @@ REASON_MESSAGES: dict[str, str] = {
     "cost.estimate": N_("Estimated cost %(cost_usd)s"),
     "cost.within_budget": N_("Estimated cost %(cost_usd)s, within the budget of %(budget_usd)s"),
     "cost.over_budget": N_("Estimated cost %(cost_usd)s, over the budget of %(budget_usd)s"),
+    "track_record.none": N_("No completed exchanges yet (neutral)"),
     "relevance.weak": N_(
         "Weak topical relevance (%(relevance)s): region, modality, language and cost count for "
         "%(share)s of their weight"
     ),
 }
-# "language.shared" has a plural form (one language or several): see ``render_reason``.
-REASON_CODES = frozenset(REASON_MESSAGES) | {"language.shared"}
+# "language.shared" and the track-record counts have plural forms: see ``_plural``.
+PLURAL_CODES = frozenset(
+    {
+        "language.shared",
+        "track_record.topic",
+        "track_record.topic_unrated",
+        "track_record.elsewhere",
+        "track_record.elsewhere_unrated",
+    }
+)
+REASON_CODES = frozenset(REASON_MESSAGES) | PLURAL_CODES
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,8 @@ def _value(key: str, param: object, locale: str) -> str:
         return format_money(float(str(param)), locale, estimate=key != "budget_usd")
     if key in ("score", "relevance"):
         return format_number(float(str(param)), locale)
+    if key == "rating":  # one decimal, as receivers read a mark out of 5
+        return format_decimal(float(str(param)), format="0.0", locale=locale)
     if key == "share":
         return format_percent(float(str(param)), locale=locale)
     lookups: dict[str, Callable[[str], str]] = {
@@ -140,17 +153,47 @@ def _render(reason: Reason, locale: str) -> str:
     catalogue = translations(locale)
     if reason.code == LEGACY_CODE:
         return str(reason.params.get("text", ""))
-    if reason.code == "language.shared":
-        count = len(reason.params.get("languages") or [])  # type: ignore[arg-type]
-        message = catalogue.ngettext(
-            "Shared working language: %(languages)s", "Shared working languages: %(languages)s", max(count, 1)
-        )
+    if reason.code in PLURAL_CODES:
+        message = _plural(catalogue, reason)
     elif reason.code in REASON_MESSAGES:
         message = catalogue.gettext(REASON_MESSAGES[reason.code])
     else:
         return reason.code
     text = message % {key: _value(key, value, locale) for key, value in reason.params.items()}
     return text[:1].upper() + text[1:]
+
+
+def _plural(catalogue: NullTranslations, reason: Reason) -> str:
+    n = reason.params.get("count", 1)
+    count = int(n) if isinstance(n, int | float) else 1
+    if reason.code == "language.shared":
+        count = len(reason.params.get("languages") or [])  # type: ignore[arg-type]
+        return catalogue.ngettext(
+            "Shared working language: %(languages)s", "Shared working languages: %(languages)s", max(count, 1)
+        )
+    if reason.code == "track_record.topic":
+        return catalogue.ngettext(
+            "%(count)s completed exchange on this topic, rated %(rating)s/5 by receivers",
+            "%(count)s completed exchanges on this topic, rated %(rating)s/5 by receivers",
+            count,
+        )
+    if reason.code == "track_record.topic_unrated":
+        return catalogue.ngettext(
+            "%(count)s completed exchange on this topic, not yet rated by receivers",
+            "%(count)s completed exchanges on this topic, not yet rated by receivers",
+            count,
+        )
+    if reason.code == "track_record.elsewhere":
+        return catalogue.ngettext(
+            "%(count)s completed exchange on another topic, rated %(rating)s/5 by receivers",
+            "%(count)s completed exchanges on other topics, rated %(rating)s/5 by receivers",
+            count,
+        )
+    return catalogue.ngettext(
+        "%(count)s completed exchange on another topic, not yet rated by receivers",
+        "%(count)s completed exchanges on other topics, not yet rated by receivers",
+        count,
+    )
 
 
 def render_reasons(reasons: Sequence[Reason], locale: str) -> list[RenderedReason]:

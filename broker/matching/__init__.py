@@ -1,8 +1,9 @@
 """The matching core: numpy in, numpy out.
 
 Requests (demand) and offers (supply) arrive as dataclasses of plain arrays with integer codes
-(``arrays``), the reference code lists as lookup tables (``tables``). ``score_pairs`` computes six
-factors in [0, 1] for every pair in one vectorised pass (``factors``, ``choice``, ``cost``) and
+(``arrays``), the reference code lists as lookup tables (``tables``). ``score_pairs`` computes seven
+factors in [0, 1] for every pair in one vectorised pass (``factors``, ``choice``, ``cost``,
+``track_record``: the provider's record, counted relative to its neutral value) and
 combines them with normalised ``Weights``, the contextual factors gated by topical relevance;
 ``fit`` says whether a pair is a strong, possible or weak fit; ``rank`` picks the best eligible
 candidates with a deterministic tie-break and a per-institution cap; ``explain`` turns a ranked
@@ -41,6 +42,7 @@ from broker.matching.explain import (
     explain_match,
     match_evidence,
     modality_reason,
+    track_record_reason,
 )
 from broker.matching.factors import (
     FactorParams,
@@ -56,14 +58,27 @@ from broker.matching.factors import (
 from broker.matching.fit import GOOD_FITS, Fit, FitThresholds, fit_labels, fit_of
 from broker.matching.index import OfferIndex, OfferRecord, SearchResult
 from broker.matching.results import FACTORS, RankedMatch, ScoredCandidates, ranked_matches
-from broker.matching.scoring import Weights, rank, score_pairs
+from broker.matching.scoring import DEFAULT_TRACK_RECORD_WEIGHT, Weights, rank, score_pairs
 from broker.matching.tables import CountryTables, MatchTables, ModalityTables, SectorTables
+from broker.matching.track_record import (
+    NEUTRAL,
+    STATS,
+    PairRecords,
+    TrackRecordParams,
+    TrackRecordTable,
+    pair_records,
+    topic_groups,
+    track_record_fit,
+)
 
 __all__ = [
     "ALL_MODALITIES",
+    "DEFAULT_TRACK_RECORD_WEIGHT",
     "FACTORS",
     "GOOD_FITS",
+    "NEUTRAL",
     "N_MODALITIES",
+    "STATS",
     "CodeTables",
     "CostBreakdown",
     "CostParams",
@@ -79,12 +94,15 @@ __all__ = [
     "ModalityTables",
     "OfferIndex",
     "OfferRecord",
+    "PairRecords",
     "RankedMatch",
     "Reason",
     "ScoredCandidates",
     "SearchResult",
     "SectorTables",
     "SupplyArrays",
+    "TrackRecordParams",
+    "TrackRecordTable",
     "Weights",
     "airfare_usd",
     "build_demand",
@@ -107,6 +125,7 @@ __all__ = [
     "offered_slots",
     "pad_codes",
     "pair_distance_km",
+    "pair_records",
     "rank",
     "ranked_matches",
     "region_fit",
@@ -115,5 +134,8 @@ __all__ = [
     "sector_fit",
     "semantic_fit",
     "shares_language",
+    "topic_groups",
     "topical_relevance",
+    "track_record_fit",
+    "track_record_reason",
 ]

@@ -6,6 +6,8 @@ indexes); ``explain_match`` turns that evidence into ``Reason`` values whose par
 reference codes the caller supplies in ``CodeTables`` (ISO country and language codes, DAC sector
 codes, M49 region codes, modality codes) and plain numbers. Sentences in a language are rendered
 from these outside the core (``broker.i18n``), so a stored reason can be shown in any locale.
+The track record's reason says how many completed exchanges the provider has on the request's
+topic (else elsewhere) and how receivers rated them, or that it has none yet (neutral).
 ``cost_breakdown`` splits a pair's estimated cost into the parts of the cost model.
 """
 
@@ -21,8 +23,9 @@ from numpy.typing import NDArray
 
 from broker.matching.arrays import N_MODALITIES, DemandArrays, SupplyArrays
 from broker.matching.cost import CostParams, estimate_exchange_cost, exchange_cost_parts, pair_distance_km
-from broker.matching.results import SEMANTIC, ScoredCandidates
+from broker.matching.results import SEMANTIC, TRACK_RECORD, ScoredCandidates
 from broker.matching.tables import MatchTables
+from broker.matching.track_record import COMPLETED, NEUTRAL, mean_rating
 
 ReasonParam = str | int | float | list[str]
 
@@ -75,6 +78,11 @@ class MatchEvidence:
         replaced: A preferred modality the offer does offer but the choice passed over (because the
             chosen one scores better on cost), the one most related to the chosen; None otherwise.
         replaced_cost_usd: Estimated cost of the pair in ``replaced`` (USD), or None.
+        track_record: The track-record factor in [0, 1] (``NEUTRAL`` without a record).
+        topic_completed: The provider's completed exchanges on the request's topic.
+        completed: The provider's completed exchanges on every topic.
+        topic_rating: Mean receiver rating (1-5) of the exchanges on the topic, None if unrated.
+        rating: Mean receiver rating (1-5) of all the provider's exchanges, None if unrated.
     """
 
     semantic: float
@@ -96,6 +104,11 @@ class MatchEvidence:
     budget_usd: float | None
     replaced: int | None = None
     replaced_cost_usd: float | None = None
+    track_record: float = NEUTRAL
+    topic_completed: int = 0
+    completed: int = 0
+    topic_rating: float | None = None
+    rating: float | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +241,9 @@ def match_evidence(
         )
     else:
         replaced = None
+    records = scored.records
+    topic, overall = records.topic[position : position + 1], records.overall[position : position + 1]
+    topic_rating, rating = float(mean_rating(topic)[0]), float(mean_rating(overall)[0])
     return MatchEvidence(
         semantic=float(scored.components[SEMANTIC, position]),
         sector_level=level,
@@ -248,6 +264,11 @@ def match_evidence(
         budget_usd=None if math.isnan(budget) else budget,
         replaced=replaced,
         replaced_cost_usd=replaced_cost,
+        track_record=float(scored.components[TRACK_RECORD, position]),
+        topic_completed=round(float(topic[0, COMPLETED])),
+        completed=round(float(overall[0, COMPLETED])),
+        topic_rating=None if math.isnan(topic_rating) else topic_rating,
+        rating=None if math.isnan(rating) else rating,
     )
 
 
@@ -338,6 +359,32 @@ def modality_reason(e: MatchEvidence, codes: CodeTables) -> Reason:
     return Reason("modality.related", {"modality": chosen, "requested": codes.modalities[e.related_to]})
 
 
+def track_record_reason(e: MatchEvidence) -> Reason:
+    """What the provider's record is, as the track-record factor read it.
+
+    Args:
+        e: The pair's evidence.
+
+    Returns:
+        ``track_record.topic`` (``count`` completed exchanges on the request's topic, rated
+        ``rating``/5 by receivers), ``track_record.topic_unrated``, ``track_record.elsewhere`` (none on
+        the topic, ``count`` on others), ``track_record.elsewhere_unrated`` or ``track_record.none``
+        (no completed exchange: neutral); every one with the factor's ``value``.
+    """
+    value = round(e.track_record, 4)
+    if e.topic_completed > 0:
+        if e.topic_rating is None:
+            return Reason("track_record.topic_unrated", {"count": e.topic_completed, "value": value})
+        rating = round(e.topic_rating, 1)
+        return Reason("track_record.topic", {"count": e.topic_completed, "rating": rating, "value": value})
+    if e.completed > 0:
+        if e.rating is None:
+            return Reason("track_record.elsewhere_unrated", {"count": e.completed, "value": value})
+        rating = round(e.rating, 1)
+        return Reason("track_record.elsewhere", {"count": e.completed, "rating": rating, "value": value})
+    return Reason("track_record.none", {"value": value})
+
+
 def explain_match(evidence: MatchEvidence, codes: CodeTables) -> list[Reason]:
     """Reasons for a match: one per factor (two for region and income), in factor order.
 
@@ -346,7 +393,7 @@ def explain_match(evidence: MatchEvidence, codes: CodeTables) -> list[Reason]:
         codes: Reference codes of the indexes in the evidence.
 
     Returns:
-        Four to eight reasons, e.g. [Reason("semantic.close", {"score": 0.82}),
+        Five to nine reasons, e.g. [Reason("semantic.close", {"score": 0.82}),
         Reason("sector.same_code", {"sector": "12250"}), Reason("region.same_subregion",
         {"region": "014"}), ...].
     """
@@ -368,6 +415,7 @@ def explain_match(evidence: MatchEvidence, codes: CodeTables) -> list[Reason]:
     else:
         verdict = "within_budget" if e.estimated_cost_usd <= e.budget_usd else "over_budget"
         reasons.append(Reason(f"cost.{verdict}", cost | {"budget_usd": e.budget_usd}))
+    reasons.append(track_record_reason(e))
     return reasons
 
 

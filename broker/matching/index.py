@@ -54,6 +54,13 @@ from broker.matching.results import RankedMatch, ScoredCandidates, ranked_matche
 from broker.matching.scoring import Weights, _at_least_top, rank, score_bounds, score_pairs
 from broker.matching.snapshot import RowFile, load_index, save_index
 from broker.matching.tables import MatchTables
+from broker.matching.track_record import (
+    PairRecords,
+    TrackRecordParams,
+    TrackRecordTable,
+    pair_records,
+    topic_groups,
+)
 
 # Kept per row for the two passes, but not part of ``SupplyArrays``.
 SKETCH_COLUMNS = ("sketch_codes", "sketch_terms", "refine_codes", "refine_terms")
@@ -376,6 +383,8 @@ class OfferIndex:
         limit: int = 10,
         per_institution: int | None = 2,
         approximate: bool | None = None,
+        track_records: TrackRecordTable | None = None,
+        track_params: TrackRecordParams | None = None,
     ) -> SearchResult:
         """Rank the indexed offers for one request.
 
@@ -392,12 +401,17 @@ class OfferIndex:
             limit: Maximum number of matches.
             per_institution: Maximum matches per offering institution; None = no cap.
             approximate: Force the first pass on (True) or off (False); None = by catalogue size.
+            track_records: The providers' records (by institution id); None = nobody has one.
+            track_params: Shrinkage of the track-record factor.
 
         Returns:
             The scores of the offers scored, the ranked positions among them and the ranked matches.
         """
         weights, params = weights or Weights(), params or FactorParams()
-        score = _Scorer(self, demand, tables, weights, params, cost_params, limit, per_institution, eligible)
+        track = _Track(track_records, track_params or TrackRecordParams())
+        score = _Scorer(
+            self, demand, tables, weights, params, cost_params, limit, per_institution, eligible, track
+        )
         n = self._size
 
         def every_eligible_row() -> NDArray[np.intp]:
@@ -435,7 +449,8 @@ class OfferIndex:
             if len(result.positions) == limit:
                 kth = float(result.scored.scores[result.positions[-1]])
                 best_left_out = float(cosines[top].min()) + slack  # every row left out is below it
-                if score_upper_bound(np.array([best_left_out]), w, params)[0] < kth - 1e-12:
+                bound = score_upper_bound(np.array([best_left_out]), w, params, track.params.prior)
+                if bound[0] < kth - 1e-12:
                     return score.certify(result)
             if size >= self.prefilter.max_pool:
                 break
@@ -490,6 +505,12 @@ class OfferIndex:
         return out
 
 
+@dataclass(frozen=True)
+class _Track:
+    table: TrackRecordTable | None
+    params: TrackRecordParams
+
+
 class _Scorer:
     """Exact scoring and ranking of a subset of an index's rows for one request."""
 
@@ -504,10 +525,13 @@ class _Scorer:
         limit: int,
         per_institution: int | None,
         eligible: NDArray[np.bool_] | None,
+        track: _Track,
     ) -> None:
         self.index, self.demand, self.tables = index, demand, tables
         self.weights, self.params, self.cost_params = weights, params, cost_params
         self.limit, self.per_institution, self.eligible = limit, per_institution, eligible
+        self.track = track
+        self.topic = topic_groups(demand.sectors, tables.sectors)
 
     def __call__(self, rows: NDArray[np.intp], certified: bool) -> SearchResult:
         """Score ``rows`` (ascending index rows) exactly and rank them; a strict subset of the rows
@@ -516,14 +540,24 @@ class _Scorer:
         whole = len(rows) == n
         supply = index.supply() if whole else _take(index.supply(), rows, index.embeddings_of(rows))
         slots = index.slots() if whole else index.slots()[rows]
+        institution_ids = index.institution_ids if whole else index.institution_ids[rows]
+        records = self.records_of(institution_ids)
         scored = score_pairs(
-            self.demand, supply, self.tables, self.weights, self.params, self.cost_params, slots=slots
+            self.demand,
+            supply,
+            self.tables,
+            self.weights,
+            self.params,
+            self.cost_params,
+            slots=slots,
+            records=records,
+            track_params=self.track.params,
         )
         ids = index.ids if whole else index.ids[rows]
         positions = rank(
             scored.scores,
             ids=ids,
-            institution_ids=index.institution_ids if whole else index.institution_ids[rows],
+            institution_ids=institution_ids,
             eligible=self.eligible if whole else None,
             limit=self.limit,
             per_institution=self.per_institution,
@@ -535,27 +569,33 @@ class _Scorer:
         """The exact ranking of ``rows`` (ascending, eligible), reading float32 embeddings only
         for the rows that can reach it.
 
-        Each row's score is bounded from its full-dimension int8 code (the score is
-        non-decreasing in the cosine). The capped top-k is a greedy pick over a matroid (at most
-        ``per_institution`` per institution, at most ``limit`` in all), so its k-th exact score is
-        at least the k-th score of the lower bounds' list; a row whose upper bound is below that
-        cannot be picked, nor change the picks, and is dropped before exact scoring.
+        Each row's score is bounded from its full-dimension int8 code (``score_bounds``). The
+        capped top-k is a greedy pick over a matroid (at most ``per_institution`` per institution,
+        at most ``limit`` in all), so its k-th exact score is at least the k-th score of the lower
+        bounds' list; a row whose upper bound is below that cannot be picked, nor change the picks,
+        and is dropped before exact scoring.
         """
         index = self.index
         codes, terms = index._rows["refine_codes"][rows], index._rows["refine_terms"][rows]
         cosines, errors = refined_cosines(codes, terms, self.demand.embedding[0])
         meta = _take(index.supply(), rows, np.zeros((len(rows), 0), dtype=np.float32))
-        slots = index.slots()[rows]
-
+        slots, institution_ids = index.slots()[rows], index.institution_ids[rows]
         low, high = score_bounds(
             self.demand, meta, self.tables, self.weights, self.params, self.cost_params, slots=slots,
+            records=self.records_of(institution_ids), track_params=self.track.params,
             cosine_low=cosines - errors, cosine_high=cosines + errors,
         )  # fmt: skip
-        picked = rank(low, ids=index.ids[rows], institution_ids=index.institution_ids[rows],
+        picked = rank(low, ids=index.ids[rows], institution_ids=institution_ids,
                       limit=self.limit, per_institution=self.per_institution)  # fmt: skip
         if len(picked) == self.limit:
             rows = rows[high >= float(low[picked[-1]]) - 1e-12]
         return self(rows, certified)
+
+    def records_of(self, institution_ids: NDArray[np.int64]) -> PairRecords | None:
+        """The providers' records for these offers' institutions; None when nobody has one."""
+        if self.track.table is None or not len(self.track.table):
+            return None
+        return pair_records(self.track.table, institution_ids, self.topic)
 
     @staticmethod
     def certify(result: SearchResult) -> SearchResult:

@@ -10,7 +10,8 @@ product. Only a pool of the offers with the highest approximate cosine is then s
 Every approximate cosine comes with a rigorous error bound (the projection residual by
 Cauchy-Schwarz, the two int8 roundings by their half-steps), and the exact score has an upper bound
 in terms of the cosine alone (``score_upper_bound``: the sector factor at most 1, the contextual
-factors at most their weight times the gate the best sector would give). When the bound of the
+factors, and the track record's gain over neutral, at most their weight times the gate the best
+sector would give). When the bound of the
 best offer left out of the pool is below the k-th exact score, the pool's list is provably the exact
 list (``certified``); otherwise the pool grows, and the caller chooses between an exact fallback and
 the pool's list (whose agreement with the exact ranking is measured in ``benchmarks/ranking.py``).
@@ -26,7 +27,8 @@ from numpy.typing import NDArray
 
 from broker.matching.arrays import FloatArray
 from broker.matching.factors import FactorParams, relevance_gate, semantic_fit
-from broker.matching.results import CONTEXTUAL, SECTOR, SEMANTIC
+from broker.matching.results import CONTEXTUAL, SECTOR, SEMANTIC, TRACK_RECORD
+from broker.matching.track_record import NEUTRAL
 
 # float32 rounding of an exact 896-term dot product of unit vectors stays far below this.
 ROUNDING_SLACK = 1e-4
@@ -165,16 +167,19 @@ def approximate_cosines(
     return cosines, a, b, residual + 1e-6
 
 
-def score_upper_bound(cosine: FloatArray, weights: FloatArray, params: FactorParams) -> FloatArray:
+def score_upper_bound(
+    cosine: FloatArray, weights: FloatArray, params: FactorParams, track_neutral: float = NEUTRAL
+) -> FloatArray:
     """Largest exact score an offer can have given an upper bound on its cosine.
 
-    The sector factor is taken as 1 and every contextual factor as 1, with the gate that these would
-    earn; ``score_pairs`` is non-decreasing in each, so no offer scores above this.
+    The sector factor is taken as 1, every contextual factor and the track record as 1, with the gate
+    that these would earn; ``score_pairs`` is non-decreasing in each, so no offer scores above this.
 
     Args:
         cosine: (m,) upper bounds of cosines.
-        weights: (6,) normalised weights (``Weights.normalised``).
+        weights: (7,) normalised weights (``Weights.normalised``).
         params: The factor levels used for exact scoring.
+        track_neutral: The track record's neutral value (it adds at most ``w * (1 - neutral)``).
 
     Returns:
         (m,) float64 upper bounds of the score in [0, 1], non-decreasing in the cosine.
@@ -183,7 +188,10 @@ def score_upper_bound(cosine: FloatArray, weights: FloatArray, params: FactorPar
     w_sem, w_sec = float(weights[SEMANTIC]), float(weights[SECTOR])
     topical = w_sem * semantic + w_sec
     relevance = topical / (w_sem + w_sec) if w_sem + w_sec > 0 else np.ones_like(semantic)
-    bound: FloatArray = np.clip(topical + relevance_gate(relevance, params) * weights[CONTEXTUAL].sum(), 0, 1)
+    contextual = weights[CONTEXTUAL].sum()
+    if len(weights) > TRACK_RECORD:
+        contextual += weights[TRACK_RECORD] * (1.0 - track_neutral)
+    bound: FloatArray = np.clip(topical + relevance_gate(relevance, params) * contextual, 0, 1)
     return bound
 
 

@@ -8,9 +8,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from broker.matching.arrays import FloatArray
+from broker.matching.track_record import PairRecords
 
-FACTORS: tuple[str, ...] = ("semantic", "sector", "region", "modality", "language", "cost")
-SEMANTIC, SECTOR, REGION, MODALITY, LANGUAGE, COST = range(len(FACTORS))
+FACTORS: tuple[str, ...] = ("semantic", "sector", "region", "modality", "language", "cost", "track_record")
+SEMANTIC, SECTOR, REGION, MODALITY, LANGUAGE, COST, TRACK_RECORD = range(len(FACTORS))
 # The factors that say whether an exchange is practical rather than whether it is on topic; their
 # weight is earned in proportion to the pair's topical relevance (see ``score_pairs``).
 CONTEXTUAL = np.array([REGION, MODALITY, LANGUAGE, COST])
@@ -22,14 +23,16 @@ class ScoredCandidates:
 
     Attributes:
         scores: (n,) float64 weighted score in [0, 1].
-        components: (6, n) float64 factor values in [0, 1], rows in ``FACTORS`` order.
-        weights: (6,) float64 normalised weights used.
+        components: (7, n) float64 factor values in [0, 1], rows in ``FACTORS`` order.
+        weights: (7,) float64 normalised weights used (``Weights.normalised``).
         cosine: (n,) float64 raw embedding cosine in [-1, 1].
         estimated_cost_usd: (n,) float64 estimated exchange cost in USD.
         modality: (n,) intp chosen modality index in [0, 14).
         shared_language: (n,) bool whether the pair shares a working language.
         relevance: (n,) float64 topical relevance in [0, 1] (semantic and sector evidence).
         gate: (n,) float64 share in [0, 1] of the contextual factors' weight the pair earns.
+        records: Each pair's provider record (counts on the request's topic and overall).
+        track_neutral: The track-record value that neither rewards nor penalises (the prior).
     """
 
     scores: FloatArray
@@ -41,6 +44,8 @@ class ScoredCandidates:
     shared_language: NDArray[np.bool_]
     relevance: FloatArray
     gate: FloatArray
+    records: PairRecords
+    track_neutral: float
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -56,8 +61,9 @@ class RankedMatch:
         id: The candidate's id (offer id or request id).
         score: Weighted score in [0, 1].
         components: Factor values in [0, 1] by factor name.
-        contributions: Weight x factor (x gate for the contextual factors) by factor name; they sum
-            to ``score``.
+        contributions: Weight x factor (x gate for the contextual factors; weight x gate x (value -
+            neutral) for the track record, which may be negative) by factor name; they sum to
+            ``score`` (unless it was clipped to [0, 1]).
         cosine: Raw embedding cosine in [-1, 1].
         estimated_cost_usd: Estimated exchange cost in USD.
         modality: Chosen modality index in [0, 14).
@@ -93,7 +99,11 @@ def ranked_matches(
     """
     components = scored.components[:, positions]
     contributions = scored.weights[:, None] * components
+    contributions[TRACK_RECORD] = scored.weights[TRACK_RECORD] * (
+        components[TRACK_RECORD] - scored.track_neutral
+    )
     contributions[CONTEXTUAL] *= scored.gate[positions]
+    contributions[TRACK_RECORD] *= scored.gate[positions]
     return [
         RankedMatch(
             rank=i + 1,

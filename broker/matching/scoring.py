@@ -1,10 +1,12 @@
 """Weighted match score of (request, offer) pairs and the ranking of candidates.
 
-``score_pairs`` computes the six factors for every pair in one vectorised pass and combines them
+``score_pairs`` computes the seven factors for every pair in one vectorised pass and combines them
 with normalised weights, topic first: the semantic and sector factors count in full, while the
 contextual ones (region, modality, language, cost) count only in proportion to the pair's topical
 relevance (``relevance_gate``), so an offer on another topic cannot become a good match because it
-is near, cheap and in the same language. ``rank`` selects the best eligible candidates with a
+is near, cheap and in the same language. The provider's track record counts relative to its neutral
+value, gated the same way (``track_record``): a provider without a record scores as if the factor
+did not exist. ``rank`` selects the best eligible candidates with a
 deterministic tie-break and a cap per institution, so one prolific institution cannot fill the
 whole list.
 """
@@ -44,17 +46,25 @@ from broker.matching.results import (
     REGION,
     SECTOR,
     SEMANTIC,
+    TRACK_RECORD,
     ScoredCandidates,
 )
 from broker.matching.tables import MatchTables
+from broker.matching.track_record import PairRecords, TrackRecordParams, track_record_fit
+
+# The track record's default weight, in units of the six other weights' total (which is 1 by
+# default): its full range moves a score by at most this much, half of it either side of neutral.
+DEFAULT_TRACK_RECORD_WEIGHT = 0.05
 
 
 @dataclass(frozen=True)
 class Weights:
-    """Relative weights of the six factors (field order = ``FACTORS``); only their proportions matter.
+    """Relative weights of the seven factors (field order = ``FACTORS``); only their proportions matter.
 
     The defaults let the text decide most (the challenge and the experience are described there),
     then the sector, the cost, and geography, modality and language as tie-breakers of similar fits.
+    The track record's weight is measured against the six others' total (``normalised``), so adding
+    it leaves every score of a provider without a record unchanged.
 
     Raises:
         ValueError: A weight is negative or not finite, or all are zero.
@@ -66,11 +76,12 @@ class Weights:
     modality: float = 0.10
     language: float = 0.08
     cost: float = 0.12
+    track_record: float = DEFAULT_TRACK_RECORD_WEIGHT
 
     def __post_init__(self) -> None:
         values = astuple(self)
-        if not all(math.isfinite(v) and v >= 0 for v in values) or sum(values) <= 0:
-            raise ValueError(f"weights must be finite, >= 0 and not all zero: {values}")
+        if not all(math.isfinite(v) and v >= 0 for v in values) or sum(values[:-1]) <= 0:
+            raise ValueError(f"weights must be finite, >= 0 and not all of the first six zero: {values}")
 
     @classmethod
     def from_mapping(cls, weights: Mapping[str, float]) -> Weights:
@@ -88,13 +99,13 @@ class Weights:
         return cls(**{name: float(weights.get(name, 0.0)) for name in FACTORS})
 
     def normalised(self) -> FloatArray:
-        """The weights in ``FACTORS`` order, scaled to sum to 1.
+        """The weights in ``FACTORS`` order, scaled so that the first six sum to 1.
 
         Returns:
-            (6,) float64, each in [0, 1], summing to 1.
+            (7,) float64, each >= 0; the first six sum to 1, the track record's is relative to them.
         """
-        values = np.array([self.semantic, self.sector, self.region, self.modality, self.language, self.cost])
-        normalised: FloatArray = values / values.sum()
+        values = np.array(astuple(self), dtype=np.float64)
+        normalised: FloatArray = values / values[:TRACK_RECORD].sum()
         return normalised
 
     def as_dict(self) -> dict[str, float]:
@@ -111,6 +122,8 @@ def score_pairs(
     cost_params: CostParams | None = None,
     *,
     slots: SlotArray | None = None,
+    records: PairRecords | None = None,
+    track_params: TrackRecordParams | None = None,
     cosine: FloatArray | None = None,
 ) -> ScoredCandidates:
     """Score every (request, offer) pair: one request against n offers, n requests against one offer,
@@ -124,12 +137,15 @@ def score_pairs(
         params: Levels of the non-cost factors (default ``FactorParams()``).
         cost_params: Cost constants (default ``CostParams()``).
         slots: Precomputed ``offered_slots(supply.modalities)``, e.g. kept by an ``OfferIndex``.
-        cosine: (n,) cosines to use instead of those of the embeddings (which are then not read):
-            the score is non-decreasing in the cosine, so bounds of the cosines give bounds of it.
+        records: Each pair's provider record (``pair_records``); None = no provider has one.
+        track_params: Shrinkage of the track-record factor (default ``TrackRecordParams()``).
+        cosine: (n,) cosines to use instead of those of the embeddings (which are then not read;
+            see ``score_bounds``).
 
     Returns:
         Scores and components of the n = max(n_d, n_s) pairs: score = w_semantic * semantic +
-        w_sector * sector + gate * (the weighted contextual factors), gate in [0, 1].
+        w_sector * sector + gate * (the weighted contextual factors + w_track * (track - neutral)),
+        gate in [0, 1], clipped to [0, 1].
     """
     weights = weights or Weights()
     params = params or FactorParams()
@@ -138,12 +154,12 @@ def score_pairs(
         cosine = cosine_similarity(demand.embedding, supply.embedding)
     elif cosine.shape != (n,):
         raise ValueError(f"cosine: expected shape ({n},), got {cosine.shape}")
-    parts = _Context(demand, supply, tables, weights, params, cost_params or CostParams(), slots)
+    parts = _Context(demand, supply, tables, weights, params, cost_params, slots, records, track_params)
     components = parts.components.copy()
     scores, relevance, gate = parts.scores(cosine, components)
     return ScoredCandidates(
         scores, components, parts.w, cosine, parts.choice.cost_usd, parts.choice.modality, parts.shared,
-        relevance, gate,
+        relevance, gate, parts.records, parts.track_params.prior,
     )  # fmt: skip
 
 
@@ -156,26 +172,33 @@ def score_bounds(
     cost_params: CostParams | None,
     *,
     slots: SlotArray | None,
+    records: PairRecords | None = None,
+    track_params: TrackRecordParams | None = None,
     cosine_low: FloatArray,
     cosine_high: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
     """Bounds of the scores of pairs whose cosines are only known to lie in an interval.
 
-    The score is non-decreasing in the cosine, so the scores at the two ends bound it; the
-    factors that do not depend on the text (sector, region, modality, language, cost) are
-    evaluated once for both. ``supply.embedding`` is not read.
+    The score is ``topical + gate * context`` where topical and gate are non-decreasing in the
+    cosine and ``context`` does not depend on it (it is negative only when a poor track record
+    outweighs every contextual factor), so the ends of the interval bound both parts; the factors
+    that do not depend on the text are evaluated once. ``supply.embedding`` is not read.
 
     Args:
-        demand, supply, tables, weights, params, cost_params, slots: As for ``score_pairs``.
+        demand, supply, tables, weights, params, cost_params, slots, records, track_params: As for
+            ``score_pairs``.
         cosine_low: (n,) lower bounds of the pairs' cosines.
         cosine_high: (n,) upper bounds.
 
     Returns:
         (n,) float64 lower and (n,) float64 upper bounds of the scores ``score_pairs`` gives.
     """
-    parts = _Context(demand, supply, tables, weights, params, cost_params or CostParams(), slots)
-    low = parts.scores(cosine_low, parts.components.copy())[0]
-    high = parts.scores(cosine_high, parts.components)[0]
+    parts = _Context(demand, supply, tables, weights, params, cost_params, slots, records, track_params)
+    top_low, gate_low = parts.topical_and_gate(cosine_low, parts.components.copy())
+    top_high, gate_high = parts.topical_and_gate(cosine_high, parts.components)
+    context_low, context_high = gate_low * parts.contextual, gate_high * parts.contextual
+    low = np.clip(top_low + np.minimum(context_low, context_high), 0.0, 1.0)
+    high = np.clip(top_high + np.maximum(context_low, context_high), 0.0, 1.0)
     return low, high
 
 
@@ -189,43 +212,50 @@ class _Context:
         tables: MatchTables,
         weights: Weights,
         params: FactorParams,
-        cost_params: CostParams,
+        cost_params: CostParams | None,
         slots: SlotArray | None,
+        records: PairRecords | None,
+        track_params: TrackRecordParams | None,
     ) -> None:
         n = pair_count(len(demand), len(supply))
         self.params = params
+        self.track_params = track_params = track_params or TrackRecordParams()
+        self.records = records if records is not None else PairRecords.none(n)
         self.w = w = weights.normalised()
         self.crossing = crosses_languages(demand.text_language, supply.text_language)
         self.shared = shares_language(demand.languages, supply.languages)
         self.choice = choose_modality(
-            demand,
-            supply,
-            self.shared,
-            tables,
-            weights=(w[MODALITY], w[COST]),
-            params=cost_params,
-            slots=slots,
-        )
+            demand, supply, self.shared, tables, weights=(w[MODALITY], w[COST]),
+            params=cost_params or CostParams(), slots=slots,
+        )  # fmt: skip
         self.components = components = np.empty((len(FACTORS), n), dtype=np.float64)
         components[SECTOR] = sector_fit(demand.sectors, supply.sectors, tables.sectors, params)
         components[REGION] = region_fit(demand.country, supply.country, tables.countries, params)
         components[MODALITY] = self.choice.fit
         components[LANGUAGE] = language_fit(self.shared, params)
         components[COST] = self.choice.cost_fit
+        components[TRACK_RECORD] = track_record_fit(self.records, track_params)
         self.known = sectors_known(demand.sectors, supply.sectors)
         self.contextual = np.einsum("i,ij->j", w[CONTEXTUAL], components[CONTEXTUAL])  # not BLAS: no stalls
+        if w[TRACK_RECORD] > 0:  # relative to neutral: exactly 0 for a provider without a record
+            self.contextual += w[TRACK_RECORD] * (components[TRACK_RECORD] - track_params.prior)
+
+    def topical_and_gate(self, cosine: FloatArray, components: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The topical part of the score and the gate at the given cosines (fills the semantic row)."""
+        w, params = self.w, self.params
+        components[SEMANTIC] = semantic_fit(cosine + params.cross_lingual_offset * self.crossing, params)
+        self.relevance = topical_relevance(
+            components[SEMANTIC], components[SECTOR], self.known, w[SEMANTIC], w[SECTOR]
+        )
+        topical = w[SEMANTIC] * components[SEMANTIC] + w[SECTOR] * components[SECTOR]
+        return topical, relevance_gate(self.relevance, params)
 
     def scores(self, cosine: FloatArray, components: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Scores, topical relevance and gate at the given cosines (fills ``components[SEMANTIC]``)."""
-        w, params = self.w, self.params
-        components[SEMANTIC] = semantic_fit(cosine + params.cross_lingual_offset * self.crossing, params)
-        relevance = topical_relevance(
-            components[SEMANTIC], components[SECTOR], self.known, w[SEMANTIC], w[SECTOR]
-        )
-        gate = relevance_gate(relevance, params)
-        scores = w[SEMANTIC] * components[SEMANTIC] + w[SECTOR] * components[SECTOR] + gate * self.contextual
+        topical, gate = self.topical_and_gate(cosine, components)
+        scores = topical + gate * self.contextual
         np.clip(scores, 0.0, 1.0, out=scores)
-        return scores, relevance, gate
+        return scores, self.relevance, gate
 
 
 def rank(

@@ -18,11 +18,23 @@ from typing import Any
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from broker.models import CatalogDeletion, CatalogState, Institution, KnowledgeRequest, Offer
+from broker.models import (
+    CatalogDeletion,
+    CatalogState,
+    Exchange,
+    ExchangeReport,
+    Institution,
+    KnowledgeRequest,
+    Offer,
+)
 
 CATALOG = "catalog"
 WATCHED: dict[type[Any], str] = {Offer: "offer", KnowledgeRequest: "request", Institution: "institution"}
 _TABLES = {model.__table__.name: kind for model, kind in WATCHED.items()}
+# Writes that change providers' track records: they advance the generation (so cached lists and the
+# engine's records follow) but carry no change_seq and leave no tombstone.
+EVIDENCE: tuple[type[Any], ...] = (Exchange, ExchangeReport)
+_EVIDENCE_TABLES = frozenset(model.__table__.name for model in EVIDENCE)
 
 
 def catalog_generation(session: Session) -> int:
@@ -57,7 +69,11 @@ def _before_flush(session: Session, _flush: UOWTransaction, _instances: object) 
         if type(obj) in WATCHED and (obj in session.new or session.is_modified(obj))
     ]
     deleted = [obj for obj in session.deleted if type(obj) in WATCHED]
-    if not written and not deleted:
+    evidence = any(
+        type(obj) in EVIDENCE and (obj in session.new or obj in session.deleted or session.is_modified(obj))
+        for obj in (*session.new, *session.dirty, *session.deleted)
+    )
+    if not written and not deleted and not evidence:
         return
     generation = _advance(session)
     for obj in written:
@@ -71,6 +87,9 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = getattr(state.statement, "table", None)
+    if getattr(table, "name", "") in _EVIDENCE_TABLES:
+        _advance(state.session)
+        return
     kind = _TABLES.get(getattr(table, "name", ""))
     if kind is None:
         return

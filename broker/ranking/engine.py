@@ -36,6 +36,7 @@ from broker.matching import (
     Reason,
     ScoredCandidates,
     SupplyArrays,
+    TrackRecordTable,
     Weights,
     build_supply,
     cost_breakdown,
@@ -43,9 +44,11 @@ from broker.matching import (
     fit_of,
     match_evidence,
     modality_reason,
+    pair_records,
     rank,
     ranked_matches,
     score_pairs,
+    topic_groups,
 )
 from broker.models import CatalogDeletion, Institution, KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.ranking.catalog import catalog_generation
@@ -59,6 +62,7 @@ from broker.ranking.codebook import (
 )
 from broker.ranking.embedding import Encoder, text_hash
 from broker.ranking.embedding import store as embeddings
+from broker.ranking.track_record import exchanges_signature, load_track_records
 from broker.services.understanding import suggester_for
 
 log = logging.getLogger(__name__)
@@ -126,6 +130,10 @@ class MatchEngine:
         self._queries: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._queries_lock = threading.Lock()
         self._lists: OrderedDict[Hashable, list[Explained]] = OrderedDict()
+        # providers' records; re-read when the exchanges' fingerprint moves (writes to exchanges and
+        # reports advance the catalogue generation, so ``sync`` looks)
+        self.track_records = TrackRecordTable()
+        self._track_signature: tuple[object, ...] | None = None
 
     # Synchronisation ------------------------------------------------------------------------------
 
@@ -139,8 +147,14 @@ class MatchEngine:
                 return
             started = time.perf_counter()
             changes = self._read_changes(session, dict(self._seen))
+            signature = exchanges_signature(session)
+            records = None
+            if signature != self._track_signature or changes.offers or changes.gone_offers:
+                records = load_track_records(session, self.book)  # an offer's sectors may have moved
             with self.lock:
                 self._apply(changes)
+                if records is not None:
+                    self.track_records, self._track_signature = records, signature
                 self.generation = generation
                 self._seen = {"offer": generation, "request": generation}
             log.info(
@@ -366,6 +380,7 @@ class MatchEngine:
                 eligible=eligible,
                 limit=limit,
                 per_institution=per_institution,
+                track_records=self.track_records,
             )
             supply = result.supply  # the rows that were scored (the first pass's pool on large catalogues)
             return [
@@ -401,7 +416,9 @@ class MatchEngine:
                 cost_usd=[record.cost_usd],
                 text_language=[record.text_language],
             )
-            scored = score_pairs(pool.arrays, supply, self.book.tables, weights, self.params)
+            groups = topic_groups(pool.arrays.sectors, self.book.tables.sectors)
+            records = pair_records(self.track_records, np.array([offer.institution_id]), groups)
+            scored = score_pairs(pool.arrays, supply, self.book.tables, weights, self.params, records=records)
             eligible = (pool.valid_until >= now) & (pool.institution_ids != offer.institution_id)
             positions = rank(
                 scored.scores,

@@ -76,7 +76,7 @@ def matches_for_request(
         return engine.rank_offers(
             demand_row(engine.book, request, institution),
             engine.item_vector(session, request),
-            weights=Weights.from_mapping(chosen.weights),
+            weights=Weights.from_mapping(profiles.profile_weights(chosen.weights)),
             limit=limit,
             per_institution=per_institution,
             now=now,
@@ -139,7 +139,7 @@ def requests_for_offer(
         offer,
         institution,
         engine.item_vector(session, offer),
-        weights=Weights.from_mapping(chosen.weights),
+        weights=Weights.from_mapping(profiles.profile_weights(chosen.weights)),
         limit=limit,
         per_institution=per_institution,
         now=time.time(),
@@ -192,7 +192,7 @@ def explore(
         return engine.rank_offers(
             demand_row(engine.book, data, institution, suggested),
             vector,
-            weights=Weights.from_mapping(chosen.weights),
+            weights=Weights.from_mapping(profiles.profile_weights(chosen.weights)),
             limit=limit,
             per_institution=per_institution,
             now=now,

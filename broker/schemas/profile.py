@@ -19,15 +19,24 @@ class Weights(StrictModel):
     modality: float = Field(ge=0, le=100)
     language: float = Field(ge=0, le=100)
     cost: float = Field(ge=0, le=100)
+    track_record: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="The provider's track record; omitted: 0.05 of the six others' total",
+    )
 
     @model_validator(mode="after")
     def _not_all_zero(self) -> Self:
-        if sum(self.as_dict().values()) <= 0:
+        if sum(float(getattr(self, name)) for name in FACTORS) <= 0:
             raise ValueError("at least one weight must be positive")
         return self
 
     def as_dict(self) -> dict[str, float]:
-        return {name: float(getattr(self, name)) for name in FACTORS}
+        values = {name: float(getattr(self, name)) for name in FACTORS}
+        if self.track_record is not None:
+            values["track_record"] = float(self.track_record)
+        return values
 
     def normalised(self) -> dict[str, float]:
         values = self.as_dict()

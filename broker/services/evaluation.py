@@ -38,6 +38,7 @@ from broker.ranking.codebook import demand_row, end_of_day
 from broker.ranking.embedding import store as embeddings
 from broker.ranking.engine import MatchEngine
 from broker.services.fit_calibration import FitSample, fit_report
+from broker.services.profiles import profile_weights
 from broker.services.suggestions import CodeSuggester, demo_pool
 from broker.services.understanding import stored_suggestions
 
@@ -202,6 +203,7 @@ def evaluate(
         multilingual: The multilingual dev set, or None for the English set alone.
     """
     started = time.perf_counter()
+    weights = profile_weights(weights)
     english = load_judgements(session, path)
     judged = english + (load_multilingual(session, multilingual) if multilingual else [])
     engine.sync(session)

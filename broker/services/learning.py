@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.errors import InvalidInput
-from broker.matching import FACTORS
+from broker.matching import FACTORS, NEUTRAL
 from broker.models import Match, MatchReview, MatchSignal, MatchStatus, Role, SignalKind
 from broker.ranking.engine import MatchEngine
 from broker.services import evaluation, profiles
@@ -56,6 +56,11 @@ class LearnReport:
     eval_after: dict[str, float] = field(default_factory=dict)
 
 
+def _with_track_record(values: dict[str, float]) -> dict[str, float]:
+    """Factor values stored before the track record existed read it as neutral (it was absent)."""
+    return {"track_record": NEUTRAL, **values} if values else values
+
+
 def decision_matrix(session: Session) -> tuple[NDArray[np.float64], NDArray[np.int_]]:
     """Factor values (n, 6) and labels (1 accepted, 0 rejected) of each match's latest decision."""
     latest: dict[int, MatchReview] = {}
@@ -71,7 +76,7 @@ def decision_matrix(session: Session) -> tuple[NDArray[np.float64], NDArray[np.i
     )
     rows, labels = [], []
     for match_id, review in latest.items():
-        values = review.components_at_review or components.get(match_id) or {}
+        values = _with_track_record(review.components_at_review or components.get(match_id) or {})
         if all(name in values for name in FACTORS):
             rows.append([float(values[name]) for name in FACTORS])
             labels.append(int(review.status == MatchStatus.accepted.value))
@@ -103,7 +108,7 @@ def signal_rows(session: Session) -> SignalRows:
     components = dict(session.execute(select(Match.id, Match.components).where(Match.id.in_(ids))).all())
     rows, labels = [], []
     for (match_id, _), signal in latest.items():
-        values = components.get(match_id) or {}
+        values = _with_track_record(components.get(match_id) or {})
         if all(name in values for name in FACTORS):
             rows.append([float(values[name]) for name in FACTORS])
             labels.append(int(signal == SignalKind.interested.value))
@@ -161,6 +166,7 @@ def compare(
     staff decisions' alone.
     """
     extra = signals or SignalRows.empty()
+    current = profiles.profile_weights(current)
     accepted, rejected = int(y.sum()), int(len(y) - y.sum())
     if len(y) < MIN_DECISIONS or min(accepted, rejected) < MIN_PER_CLASS:
         raise InvalidInput(
@@ -183,13 +189,26 @@ def compare(
         accepted=accepted,
         rejected=rejected,
         current=dict(current),
-        learned=fit_weights(*_with_signals(x, y, extra)),
+        learned=_keep_track_record_without_signal(fit_weights(*_with_signals(x, y, extra)), x, current),
         current_accuracy=mean["current"],
         learned_accuracy=mean["learned"],
         logistic_accuracy=mean["logistic"],
         improved=mean["learned"] > mean["current"],
         signals=len(extra.y),
     )
+
+
+def _keep_track_record_without_signal(
+    learned: dict[str, float], x: NDArray[np.float64], current: dict[str, float]
+) -> dict[str, float]:
+    """Decisions on pairs whose track records were all alike (typically: none yet, neutral) say
+    nothing about the factor; keep the current profile's share instead of learning a 0."""
+    column = x[:, FACTORS.index("track_record")]
+    if len(column) and np.ptp(column) > 1e-9:
+        return learned
+    six = [name for name in FACTORS if name != "track_record"]
+    share = current["track_record"] / max(sum(current.get(n, 0.0) for n in six), 1e-12)
+    return {**learned, "track_record": share * sum(learned[n] for n in six)}
 
 
 def _with_signals(

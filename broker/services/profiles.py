@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from broker.errors import Conflict, NotFound
+from broker.matching import DEFAULT_TRACK_RECORD_WEIGHT
 from broker.models import Role, ScoringProfile
 from broker.schemas.profile import ProfilePut
 from broker.services import audit
 from broker.services.principal import Principal
 from broker.services.writes import check_version, flush
+
+
+def profile_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """A stored profile's weights for scoring: a profile saved before the track record existed (no
+    ``track_record`` key) gets the default track-record weight, relative to its six others' total;
+    an explicit 0 turns the factor off."""
+    found = dict(weights)
+    if "track_record" not in found:
+        six = sum(float(v) for v in found.values())
+        found["track_record"] = DEFAULT_TRACK_RECORD_WEIGHT * six
+    return found
 
 
 def list_profiles(session: Session) -> list[ScoringProfile]:

@@ -93,6 +93,7 @@ LABELS = (
     N_("modality"),
     N_("language"),
     N_("cost"),
+    N_("track record"),
     N_("admin"),
     N_("staff"),
     N_("broker"),

@@ -16,7 +16,7 @@ from broker.main import create_app
 from broker.models import Embedding, Institution
 from tests.factories import CallerFactory, make_hiv_catalogue, make_institution, make_offer
 
-FACTORS = {"semantic", "sector", "region", "modality", "language", "cost"}
+FACTORS = {"semantic", "sector", "region", "modality", "language", "cost", "track_record"}
 
 
 @pytest.fixture
@@ -74,6 +74,7 @@ def test_request_matches_are_ranked_explained_and_filtered(
     assert abs(sum(top["contributions"].values()) - top["score"]) < 1e-9
     assert top["estimated_cost_usd"] > 0 and top["modality"] == "study_tour"
     assert "Same sector: STD control including HIV/AIDS" in top["reasons"]
+    assert "No completed exchanges yet (neutral)" in top["reasons"]
     assert any(r.startswith("Offers your preferred modality") for r in top["reasons"])
     assert body["profile"] == "default" and body["model_id"] == "test-hashing-v1"
 

@@ -41,6 +41,11 @@ SAMPLES = {
     "cost.within_budget": {"cost_usd": 17_885.0, "budget_usd": 25_000.0},
     "cost.over_budget": {"cost_usd": 31_260.0, "budget_usd": 25_000.0},
     "relevance.weak": {"relevance": 0.31, "share": 0.4},
+    "track_record.topic": {"count": 2, "rating": 4.5, "value": 0.58},
+    "track_record.topic_unrated": {"count": 1, "value": 0.52},
+    "track_record.elsewhere": {"count": 3, "rating": 4.0, "value": 0.54},
+    "track_record.elsewhere_unrated": {"count": 1, "value": 0.51},
+    "track_record.none": {"value": 0.5},
 }
 
 
@@ -52,7 +57,7 @@ def test_samples_cover_every_code() -> None:
 @pytest.mark.parametrize("code", sorted(SAMPLES))
 def test_every_code_renders_a_full_sentence_in_every_locale(code: str, locale: str) -> None:
     text = render_reason(Reason(code, SAMPLES[code]), locale)
-    assert "%(" not in text and text[0].isupper() and text != code
+    assert "%(" not in text and (text[0].isupper() or text[0].isdigit()) and text != code
     if locale != "en" and code not in ("semantic.close",):
         assert text != render_reason(Reason(code, SAMPLES[code]), "en")
 
@@ -138,3 +143,13 @@ def test_a_stored_list_renders_in_any_locale_and_old_plain_sentences_pass_throug
 
 def test_an_unknown_code_renders_as_itself() -> None:
     assert render_reason(Reason("future.code", {"x": "1"}), "es") == "future.code"
+
+
+def test_track_record_reason_reads_as_the_issue_asks() -> None:
+    reason = Reason("track_record.topic", {"count": 2, "rating": 4.5, "value": 0.58})
+    assert render_reason(reason, "en") == "2 completed exchanges on this topic, rated 4.5/5 by receivers"
+    assert render_reason(reason, "fr") == "2 échanges achevés sur ce thème, notés 4,5/5 par les bénéficiaires"
+    none = Reason("track_record.none", {"value": 0.5})
+    assert render_reason(none, "en") == "No completed exchanges yet (neutral)"
+    one = Reason("track_record.elsewhere_unrated", {"count": 1, "value": 0.51})
+    assert render_reason(one, "es").startswith("1 intercambio completado sobre otro tema")

@@ -23,6 +23,7 @@ from broker.matching import (
     DemandArrays,
     MatchTables,
     ModalityTables,
+    PairRecords,
     SectorTables,
     SupplyArrays,
     build_demand,
@@ -141,3 +142,19 @@ def take(side: Side, rows: Sequence[int] | np.ndarray, **changes: np.ndarray) ->
     """Rows of demand or supply arrays, with some fields replaced."""
     picked = {f.name: getattr(side, f.name)[np.asarray(rows)] for f in fields(side)}
     return type(side)(**{**picked, **changes})
+
+
+def random_records(rng: np.random.Generator, n: int) -> PairRecords:
+    """Track records of n pairs: a third without any, the rest with reports on and off the topic."""
+    completed = rng.integers(0, 6, (n, 2)) * (rng.random((n, 1)) < 0.67)
+    overall_completed = completed.sum(axis=1)
+    topic_completed = completed[:, 0]
+    rated = np.minimum(rng.integers(0, 6, n), overall_completed)
+    topic_rated = np.minimum(rated, topic_completed)
+    ratings = rng.uniform(1, 5, n)
+    outcomes = np.minimum(rng.integers(0, 6, n), rated)
+    topic = np.stack(
+        [topic_completed, topic_rated, topic_rated * ratings, np.minimum(outcomes, topic_rated)], 1
+    )
+    overall = np.stack([overall_completed, rated, rated * ratings, outcomes], 1)
+    return PairRecords(topic.astype(np.float64), overall.astype(np.float64))

@@ -77,6 +77,7 @@ def test_reasons_for_a_close_domestic_match() -> None:
         Reason("modality.preferred", {"modality": "study_tour"}),
         Reason("language.shared", {"languages": ["pt"]}),
         Reason("cost.within_budget", {"cost_usd": 15_000.0, "budget_usd": 25_000.0}),
+        Reason("track_record.none", {"value": 0.5}),
     ]
 
 
@@ -103,9 +104,10 @@ def test_reasons_name_the_shared_area_income_and_partial_matches() -> None:
         ("income.neighbouring", {}),
         ("modality.related", {"modality": "video_conference", "requested": "workshop"}),
         ("language.none", {}),
-        ("cost.over_budget", {"cost_usd": first[-1].params["cost_usd"], "budget_usd": 200.0}),
+        ("cost.over_budget", {"cost_usd": first[-2].params["cost_usd"], "budget_usd": 200.0}),
+        ("track_record.none", {"value": 0.5}),
     ]
-    assert np.isclose(float(first[-1].params["cost_usd"]), 700.0)
+    assert np.isclose(float(first[-2].params["cost_usd"]), 700.0)
     assert second[1:4] == [
         Reason("sector.different", {"sector": "12250"}),
         Reason("region.same_subregion", {"region": "202"}),
@@ -221,5 +223,5 @@ def test_evidence_codes_for_group_level_sectors_and_asian_sub_region() -> None:
     assert Reason("sector.same_group", {"group": "120"}) in got
     assert Reason("region.same_subregion", {"region": "034"}) in got
     assert Reason("modality.proposed", {"modality": "video_conference"}) in got
-    assert got[-1].code == "cost.estimate" and np.isclose(float(got[-1].params["cost_usd"]), 300.0)  # type: ignore[arg-type]
+    assert got[-2].code == "cost.estimate" and np.isclose(float(got[-2].params["cost_usd"]), 300.0)  # type: ignore[arg-type]
     assert np.isclose(scored.estimated_cost_usd[0], 300.0)

@@ -8,6 +8,7 @@ import pytest
 from benchmarks.naive import naive_rank, naive_scores
 from benchmarks.synthetic import random_demand, random_supply, random_tables
 from broker.matching import OfferIndex, Weights, rank, score_pairs
+from tests.matching.builders import random_records
 
 SHAPES = {
     "one request, many offers": (1, 400),
@@ -24,9 +25,10 @@ def test_scores_equal_the_naive_baseline_within_1e_9(mode: str, seed: int) -> No
     n_demand, n_supply = SHAPES[mode]
     supply = random_supply(rng, n_supply, tables, dim=16, dtype=np.float64).supply
     demand = random_demand(rng, n_demand, tables, dim=16, dtype=np.float64)
-    weights = Weights(*rng.uniform(0, 1, 6))
-    scored = score_pairs(demand, supply, tables, weights)
-    naive = naive_scores(demand, supply, tables, weights)
+    weights = Weights(*rng.uniform(0, 1, 7))
+    records = random_records(rng, max(n_demand, n_supply))
+    scored = score_pairs(demand, supply, tables, weights, records=records)
+    naive = naive_scores(demand, supply, tables, weights, records=(records.topic, records.overall))
     assert np.abs(scored.scores - [p.score for p in naive]).max() < 1e-9
     assert np.abs(scored.components - np.array([p.components for p in naive]).T).max() < 1e-9
     assert np.allclose(scored.estimated_cost_usd, [p.cost_usd for p in naive], rtol=1e-12)

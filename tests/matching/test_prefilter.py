@@ -18,7 +18,8 @@ from broker.matching.prefilter import (
     refined_cosines,
     score_upper_bound,
 )
-from tests.matching.builders import DETERMINISTIC
+from broker.matching.scoring import score_bounds
+from tests.matching.builders import DETERMINISTIC, random_records
 
 N_LANGUAGES = 40
 PARAMS = FactorParams(semantic_low=0.72, semantic_high=0.90)  # the default encoder's scale
@@ -249,3 +250,26 @@ def test_the_second_pass_drops_only_rows_that_cannot_reach_the_list(
     found = index.search(approximate=True, **query)  # type: ignore[arg-type]
     assert scores_of(found.matches) == ranked(index, approximate=False, **query)
     assert len(found.rows) < int(eligible.sum())  # and it did drop rows: only those were scored exactly
+
+
+@DETERMINISTIC
+@given(seed=st.integers(0, 10_000), width=st.sampled_from([0.0, 0.003, 0.05]))
+def test_score_bounds_hold_for_every_cosine_in_the_interval_even_with_poor_records(
+    seed: int, width: float
+) -> None:
+    """A poor track record can make the context negative, where a higher gate lowers the score:
+    the bounds must hold anyway, for every cosine between the interval's ends."""
+    offers, rng = corpus(seed, 300, dim=16, ties=False)
+    tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
+    demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=16, rank=4))
+    records = random_records(rng, 300)
+    records.topic[:, 2] = records.topic[:, 1]  # every rating 1 of 5: the poorest records
+    records.overall[:, 2] = records.overall[:, 1]
+    weights = Weights(*(rng.random(6) * [1, 1, 0.02, 0.02, 0.02, 0.02]), track_record=1.0)
+    centre = rng.uniform(0.6, 0.95, 300)
+    low, high = score_bounds(demand, offers.supply, tables, weights, PARAMS, None, slots=None, records=records,
+                             cosine_low=centre - width, cosine_high=centre + width)  # fmt: skip
+    for t in np.linspace(-1, 1, 9):
+        exact = score_pairs(demand, offers.supply, tables, weights, PARAMS, records=records,
+                            cosine=centre + t * width).scores  # fmt: skip
+        assert np.all(low <= exact + 1e-12) and np.all(exact <= high + 1e-12)

@@ -201,7 +201,7 @@ def test_zero_and_one_candidates_score_rank_and_explain_on_either_side(seed: int
         score_pairs(demand, few_offers, tables, w),  # offers for a request, POST /match
         score_pairs(few_requests, take(supply, [0]), tables, w),  # requests for an offer
     ):
-        assert scored.scores.shape == (n,) and scored.components.shape == (6, n)
+        assert scored.scores.shape == (n,) and scored.components.shape == (7, n)
         assert np.all((scored.scores >= 0) & (scored.scores <= 1))
         ids = np.arange(1, n + 1)
         positions = rank(scored.scores, ids=ids, institution_ids=ids, limit=10)

@@ -14,10 +14,12 @@ TABLES = make_tables()
 
 
 def test_weights_are_normalised_in_factor_order() -> None:
-    weights = Weights(semantic=2, sector=1, region=1, modality=0, language=0, cost=0)
-    assert weights.normalised().tolist() == [0.5, 0.25, 0.25, 0.0, 0.0, 0.0]
+    weights = Weights(semantic=2, sector=1, region=1, modality=0, language=0, cost=0, track_record=0.2)
+    assert weights.normalised().tolist() == [0.5, 0.25, 0.25, 0.0, 0.0, 0.0, 0.05]
     assert list(weights.as_dict()) == list(FACTORS)
-    assert Weights().normalised().sum() == pytest.approx(1.0)
+    # the track record's weight is relative to the six others, which sum to 1
+    assert Weights().normalised()[:6].sum() == pytest.approx(1.0)
+    assert Weights().normalised()[6] == pytest.approx(0.05)
 
 
 @pytest.mark.parametrize("bad", [{"semantic": -0.1}, {"cost": math.nan}, {"sector": math.inf}])
@@ -27,8 +29,10 @@ def test_weights_reject_negative_or_non_finite_values(bad: dict[str, float]) -> 
 
 
 def test_weights_reject_all_zero() -> None:
-    with pytest.raises(ValueError, match="not all zero"):
+    with pytest.raises(ValueError, match="not all of the first six zero"):
         Weights.from_mapping({})
+    with pytest.raises(ValueError, match="not all of the first six zero"):
+        Weights.from_mapping({"track_record": 1.0})
 
 
 def test_weights_from_a_stored_profile() -> None:
@@ -50,9 +54,9 @@ def test_score_is_the_topical_part_plus_the_gated_contextual_part() -> None:
         {"country": KENYA, "cost_usd": 90_000.0},
     )
     scored = score_pairs(request(), supply, TABLES)
-    assert scored.components.shape == (6, 3)
+    assert scored.components.shape == (7, 3)
     w, c = Weights().normalised(), scored.components
-    expected = w[:2] @ c[:2] + scored.gate * (w[2:] @ c[2:])
+    expected = w[:2] @ c[:2] + scored.gate * (w[2:6] @ c[2:6] + w[6] * (c[6] - 0.5))
     assert scored.scores == pytest.approx(expected)
     assert np.all((scored.scores >= 0) & (scored.scores <= 1))
     assert np.all((scored.gate >= 0) & (scored.gate <= 1))

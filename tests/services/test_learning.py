@@ -16,7 +16,15 @@ from broker.services import learning, profiles
 from tests.cli.test_cli import CLI_LIKE
 from tests.factories import make_institution, make_offer, make_request
 
-TRUE = {"semantic": 0.45, "sector": 0.25, "region": 0.15, "modality": 0.10, "language": 0.05, "cost": 0.0}
+TRUE = {
+    "semantic": 0.45,
+    "sector": 0.25,
+    "region": 0.15,
+    "modality": 0.10,
+    "language": 0.05,
+    "cost": 0.0,
+    "track_record": 0.12,
+}
 
 
 def synthetic_decisions(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +88,7 @@ def test_learns_from_stored_reviews_and_saves_the_profile(session: Session) -> N
         )
     session.flush()
     matrix, labels = learning.decision_matrix(session)
-    assert matrix.shape == (60, 6) and labels.sum() == y.sum()
+    assert matrix.shape == (60, 7) and labels.sum() == y.sum()
     wrong = Weights(semantic=0, sector=0, region=0, modality=0, language=1, cost=1)
     profiles.put_profile(session, principal=CLI_LIKE, name="wrong", data=ProfilePut(weights=wrong))
     report = learning.learn_profile(
@@ -165,3 +173,12 @@ def test_signals_alone_are_too_few_decisions(session: Session) -> None:
             name="learned",
             with_eval=False,
         )
+
+
+def test_decisions_without_track_records_keep_the_track_record_weight() -> None:
+    x, y = synthetic_decisions(600)
+    x[:, FACTORS.index("track_record")] = 0.5  # every pair neutral: no provider had a record
+    old = {"semantic": 0.4, "sector": 0.15, "region": 0.1, "modality": 0.1, "language": 0.1, "cost": 0.15}
+    report = learning.compare(x, y, old)
+    six = sum(v for k, v in report.learned.items() if k != "track_record")
+    assert report.learned["track_record"] == pytest.approx(0.05 * six)

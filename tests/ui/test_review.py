@@ -12,7 +12,7 @@ from broker.models import Match, MatchReview
 from tests.factories import CallerFactory, make_request
 from tests.ui.conftest import signed_in
 
-FACTORS = ("semantic", "sector", "region", "modality", "language", "cost")
+FACTORS = ("semantic", "sector", "region", "modality", "language", "cost", "track_record")
 
 
 def _first_match_id(html: str) -> int:
@@ -31,8 +31,8 @@ def test_request_page_shows_ranked_offers_with_factors_reasons_and_cost(
     assert "HIV treatment for rural patients" in html and "Kenya MoH" in html
     assert html.index("HIV treatment scale-up") < html.index("Irrigation canal management")
     for factor in FACTORS:
-        assert f'<th scope="row">{factor}</th>' in html
-    assert html.count("<meter") == 2 * (1 + len(FACTORS))  # a score bar and six factor bars per offer
+        assert f'<th scope="row">{factor.replace("_", " ")}</th>' in html
+    assert html.count("<meter") == 2 * (1 + len(FACTORS))  # a score bar and seven factor bars per offer
     assert "Same sector: STD control including HIV/AIDS" in html
     assert "against a budget of USD\xa050,000" in html
     for label in ("Shortlist", "Accept", "Reject"):

@@ -129,7 +129,7 @@ def test_comparing_two_or_three_matched_offers_side_by_side(
             "Reasons",
         ):
             assert f'<th scope="row">{row}</th>' in html, row
-        assert html.count("<meter") == 6 * len(headings)
+        assert html.count("<meter") == 7 * len(headings)
 
 
 def test_comparisons_of_too_few_too_many_repeated_or_unmatched_offers_are_refused(
