@@ -267,8 +267,9 @@ def test_score_bounds_hold_for_every_cosine_in_the_interval_even_with_poor_recor
     records.overall[:, 2] = records.overall[:, 1]
     weights = Weights(*(rng.random(6) * [1, 1, 0.02, 0.02, 0.02, 0.02]), track_record=1.0)
     centre = rng.uniform(0.6, 0.95, 300)
-    low, high = score_bounds(demand, offers.supply, tables, weights, PARAMS, None, slots=None, records=records,
-                             cosine_low=centre - width, cosine_high=centre + width)  # fmt: skip
+    ends = {"cosine_low": centre - width, "cosine_high": centre + width}
+    low, high = score_bounds(demand, offers.supply, tables, weights, PARAMS, None, slots=None,
+                             records=records, **ends)  # fmt: skip
     for t in np.linspace(-1, 1, 9):
         exact = score_pairs(demand, offers.supply, tables, weights, PARAMS, records=records,
                             cosine=centre + t * width).scores  # fmt: skip
