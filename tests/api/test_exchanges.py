@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from broker.models import Match
-from tests.factories import CallerFactory, Caller, make_institution, make_offer, make_request
+from tests.factories import Caller, CallerFactory, make_institution, make_offer, make_request
 
 
 @dataclass
@@ -58,8 +58,14 @@ def _move(client: TestClient, pair: Pair, ex: dict, status: str) -> dict:
     return response.json()
 
 
-REPORT = {"outcomes": ["enhanced_knowledge_skills"], "relevance": 5, "usefulness": 4, "version": 0,
-          "adopted": "Un décret sur les cantines scolaires.", "evidence_links": ["https://example.org/d"]}  # fmt: skip
+REPORT = {
+    "outcomes": ["enhanced_knowledge_skills"],
+    "relevance": 5,
+    "usefulness": 4,
+    "version": 0,
+    "adopted": "Un décret sur les cantines scolaires.",
+    "evidence_links": ["https://example.org/d"],
+}
 
 
 def test_opening_takes_defaults_from_the_request_and_offer_and_records_history(
@@ -122,11 +128,20 @@ def test_lifecycle_reports_results_and_export(client: TestClient, pair: Pair) ->
         f"/api/v1/exchanges/{ex['id']}/reports/requester", json=REPORT, headers=pair.requester.headers
     )
     assert early.status_code == 409
-    illegal = client.post(f"/api/v1/exchanges/{ex['id']}/status", json={"status": "completed", "version": ex["version"]},
-                          headers=pair.staff.headers)  # fmt: skip
+    illegal = client.post(
+        f"/api/v1/exchanges/{ex['id']}/status",
+        json={"status": "completed", "version": ex["version"]},
+        headers=pair.staff.headers,
+    )
     assert illegal.status_code == 409
-    assert client.post(f"/api/v1/exchanges/{ex['id']}/status", json={"status": "under_way", "version": ex["version"]},
-                       headers=pair.broker.headers).status_code == 403  # fmt: skip
+    assert (
+        client.post(
+            f"/api/v1/exchanges/{ex['id']}/status",
+            json={"status": "under_way", "version": ex["version"]},
+            headers=pair.broker.headers,
+        ).status_code
+        == 403
+    )
     ex = _move(client, pair, _move(client, pair, ex, "under_way"), "completed")
     assert ex["completed_at"] is not None
     url = f"/api/v1/exchanges/{ex['id']}/reports"
