@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broker.auth import Principal
-from broker.errors import Conflict, Forbidden, NotFound, StaleVersion
+from broker.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from broker.models import (
     EXCHANGE_TRANSITIONS,
     Exchange,
@@ -112,6 +112,10 @@ def update_exchange(
     exchange = get_exchange(session, principal=principal, exchange_id=exchange_id, lock=True)
     check_version(exchange, data.version, what=f"exchange {exchange_id}")
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if "modalities" in changes and changes["modalities"] is None:
+        raise InvalidInput(
+            [{"loc": ["body", "modalities"], "msg": "modalities cannot be null", "type": "null"}]
+        )
     _check_may_edit(exchange, principal, set(changes))
     changed = sorted(k for k, v in changes.items() if getattr(exchange, k) != v)
     if not changed:

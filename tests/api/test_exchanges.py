@@ -113,6 +113,8 @@ def test_sides_edit_their_own_fields_and_see_only_their_exchanges(client: TestCl
         url, json={"version": version, "requester_contact": "X"}, headers=pair.provider.headers
     )
     assert wrong.status_code == 403
+    null = {"version": version, "modalities": None}
+    assert client.patch(url, json=null, headers=pair.staff.headers).status_code == 422
     stale = client.patch(url, json={"version": ex["version"], "participants": 3}, headers=pair.staff.headers)
     assert stale.status_code == 409
     assert client.get(url, headers=pair.other.headers).status_code == 404
