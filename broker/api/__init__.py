@@ -6,6 +6,7 @@ from broker.api.deps import ExpensiveCall
 from broker.api.routes.assignments import router as assignments_router
 from broker.api.routes.audit import router as audit_router
 from broker.api.routes.bulk import router as bulk_router
+from broker.api.routes.exchanges import router as exchanges_router
 from broker.api.routes.institutions import router as institutions_router
 from broker.api.routes.keys import router as keys_router
 from broker.api.routes.knowledge import offers_router, requests_router
@@ -25,6 +26,7 @@ for _router in (
     assignments_router,
     matches_router,
     signals_router,
+    exchanges_router,
     keys_router,
     taxonomy_router,
     profiles_router,

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from broker.models import Match
+from broker.models import Exchange, Match
 from tests.factories import make_caller, make_institution, make_offer, make_request, make_user
 
 ROLES = ["none", "revoked", "inst_a", "inst_b", "broker", "staff", "admin"]
@@ -36,7 +36,16 @@ def world(session: Session) -> World:
     match = Match(request_id=request_a.id, offer_id=offer_c.id, profile="default", score=0.5, rank=1)
     # the same offer matched to a request that went back to draft: only its own institution still reads it
     on_draft = Match(request_id=draft_request_a.id, offer_id=offer_c.id, profile="default", score=0.5, rank=1)
-    session.add_all([match, on_draft])
+    offer_c2 = make_offer(session, c)
+    accepted = Match(request_id=request_a.id, offer_id=offer_c2.id, profile="default", score=0.5, rank=2,
+                     status="accepted")  # fmt: skip
+    session.add_all([match, on_draft, accepted])
+    session.flush()
+    sides = {"request_id": request_a.id, "offer_id": offer_c.id, "requester_institution_id": a.id,
+             "provider_institution_id": c.id}  # fmt: skip
+    exchange = Exchange(status="planned", modalities=[], **sides)
+    exchange_done = Exchange(status="completed", modalities=[], **sides)
+    session.add_all([exchange, exchange_done])
     session.flush()
     revoked = make_caller(session, "admin")
     spare = make_caller(session, "staff")
@@ -62,6 +71,9 @@ def world(session: Session) -> World:
         "draft_request_a": draft_request_a.id,
         "match": match.id,
         "match_on_draft": on_draft.id,
+        "accepted": accepted.id,
+        "exchange": exchange.id,
+        "exchange_done": exchange_done.id,
         "spare_key": spare.key_id,
         "user_a": make_user(session, "institution", a, email="member@institution-a.org").id,
         "import_job": _broker_job(session, callers["broker"].key_id),
@@ -193,6 +205,30 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
         lambda ids: {"status": "in_review", "version": 0},
         [A, A, 403, 403, 200, 200, 200],
     ),
+    # exchanges: staff and admins open and move them; each side edits its own fields and reports
+    ("POST", "/api/v1/matches/{accepted}/exchange", lambda ids: {}, [A, A, 403, 403, 403, 201, 201]),
+    ("GET", "/api/v1/exchanges", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/exchanges/export?format=csv", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/exchanges/{exchange}", None, [A, A, 200, 404, 200, 200, 200]),
+    (
+        "PATCH",
+        "/api/v1/exchanges/{exchange}",
+        lambda ids: {"version": 1, "requester_contact": "Desk"},
+        [A, A, 200, 404, 403, 200, 200],
+    ),
+    (
+        "POST",
+        "/api/v1/exchanges/{exchange}/status",
+        lambda ids: {"status": "under_way", "version": 1},
+        [A, A, 403, 403, 403, 200, 200],
+    ),
+    (
+        "PUT",
+        "/api/v1/exchanges/{exchange_done}/reports/requester",
+        lambda ids: {"relevance": 4, "usefulness": 4, "version": 0},
+        [A, A, 200, 404, 403, 200, 200],
+    ),
+    ("GET", "/api/v1/results", None, [A, A, 403, 403, 200, 200, 200]),
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/audit-events", None, [A, A, 403, 403, 403, 403, 200]),
