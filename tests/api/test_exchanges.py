@@ -10,7 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from broker.models import Match
-from tests.factories import Caller, CallerFactory, make_institution, make_offer, make_request
+from tests.factories import (
+    Caller,
+    CallerFactory,
+    make_hiv_catalogue,
+    make_institution,
+    make_offer,
+    make_request,
+)
 
 
 @dataclass
@@ -178,3 +185,42 @@ def test_lifecycle_reports_results_and_export(client: TestClient, pair: Pair) ->
     assert csv.status_code == 200 and csv.text.startswith("\ufeffid,status")
     assert "Brazil MoH" in csv.text and "completed" in csv.text
     assert "Brazil MoH" not in client.get("/api/v1/exchanges/export", headers=pair.other.headers).text
+
+
+def test_a_completed_and_reported_exchange_shows_in_the_providers_next_match(
+    client: TestClient, session: Session, caller: CallerFactory
+) -> None:
+    """The loop closed through the API: an exchange opened, completed and reported by the receiver
+    gives the provider's offer a track-record reason on another institution's request."""
+    catalogue = make_hiv_catalogue(session)
+    hiv, request = catalogue["hiv"], catalogue["request"]
+    uganda = make_institution(session, name="Uganda MoH", country="UGA")
+    earlier = make_request(session, uganda, sectors=["13040"])
+    match = Match(
+        request_id=earlier.id, offer_id=hiv.id, profile="default", score=0.7, rank=1, status="accepted"
+    )
+    session.add(match)
+    session.flush()
+    staff, receiver = caller("staff"), caller("institution", uganda)
+
+    def reason_for_hiv() -> dict:
+        listed = client.get(f"/api/v1/requests/{request.id}/matches", headers=staff.headers)
+        assert listed.status_code == 200, listed.text
+        (item,) = [i for i in listed.json()["items"] if i["offer_id"] == hiv.id]
+        (reason,) = [r for r in item["reasons_detail"] if r["code"].startswith("track_record.")]
+        return reason
+
+    assert reason_for_hiv()["code"] == "track_record.none"
+    opened = client.post(f"/api/v1/matches/{match.id}/exchange", json={}, headers=staff.headers).json()
+    moving = {"status": "under_way", "version": opened["version"]}
+    moved = client.post(f"/api/v1/exchanges/{opened['id']}/status", json=moving, headers=staff.headers).json()
+    done = {"status": "completed", "version": moved["version"]}
+    assert client.post(
+        f"/api/v1/exchanges/{opened['id']}/status", json=done, headers=staff.headers
+    ).is_success
+    reported = client.put(f"/api/v1/exchanges/{opened['id']}/reports/requester", json=REPORT,
+                          headers=receiver.headers)  # fmt: skip
+    assert reported.status_code in (200, 201), reported.text
+    reason = reason_for_hiv()
+    assert reason["code"] == "track_record.topic" and reason["params"]["count"] == 1
+    assert reason["params"]["rating"] == 4.5
