@@ -260,7 +260,7 @@ def test_staff_sign_in_review_a_match_and_the_api_sees_it(page: Page, workspace:
     page.wait_for_url(f"**/ui/requests/{workspace.ids['request']}")
     first = page.locator("article.match").first
     assert "School feeding bought from family farmers" in first.locator("h3").inner_text()
-    assert first.locator("table.factors meter").count() == 6
+    assert first.locator("table.factors meter").count() == 7  # the seven factors
     match_id = int((first.get_attribute("id") or "").removeprefix("match-"))
 
     first.get_by_label("Note on this decision").fill("Strong fit: FNDE can host a study tour in March.")
