@@ -39,7 +39,7 @@ def open_exchange(
     return service.exchange_view(exchange, principal=principal)
 
 
-@router.get("/exchanges", summary="List exchanges")
+@router.get("/exchanges", summary="List exchanges", responses=errors())
 def list_exchanges(
     request: Request,
     session: SessionDep,
@@ -57,7 +57,7 @@ def list_exchanges(
     return page_of(request, paging, items=views, total=total)
 
 
-@router.get("/exchanges/export", summary="Export exchanges", response_class=Response)
+@router.get("/exchanges/export", summary="Export exchanges", responses=errors(), response_class=Response)
 def export_exchanges(
     session: SessionDep,
     principal: CurrentPrincipal,
