@@ -122,9 +122,7 @@ class SemanticSketch:
         z = (x @ self.components.T.astype(np.float32)).astype(np.float64) - self.mean @ self.components.T
         centred = np.einsum("ij,ij->i", x, x, dtype=np.float64) - 2 * (x @ self.mean.astype(np.float32))
         centred += self.mean @ self.mean  # |x - mean|^2
-        scale = np.abs(z).max(axis=1) / 127.0
-        scale[scale == 0] = 1.0
-        codes = np.clip(np.rint(z / scale[:, None]), -127, 127).astype(np.int8)
+        codes, scale = _int8_rows(z)
         residual = np.sqrt(np.maximum(centred - np.einsum("ij,ij->i", z, z), 0.0) + 1e-5)
         terms = np.empty((len(x), 3), dtype=np.float64)
         terms[:, 0] = scale
@@ -154,8 +152,7 @@ def approximate_cosines(
     q = np.asarray(query, dtype=np.float64)
     p = sketch.components @ q
     residual = float(np.sqrt(max(float(q @ q) - float(p @ p), 0.0)))
-    step = float(np.abs(p).max()) / 127.0 or 1.0
-    query_code = np.clip(np.rint(p / step), -127, 127).astype(np.int8)
+    query_code, step = _int8_vector(p)
     dots = np.asarray(simsimd.cdist(query_code[None, :], codes, metric="dot", out_dtype="float32"))[0]
     cosines = dots * scales
     cosines *= np.float32(step)
@@ -210,9 +207,7 @@ def quantise_rows(embeddings: NDArray[np.floating]) -> tuple[NDArray[np.int8], N
         norm of the code, each rounded up.
     """
     x = np.asarray(embeddings, dtype=np.float32)
-    scale = np.abs(x).max(axis=1).astype(np.float64) / 127.0
-    scale[scale == 0] = 1.0
-    codes = np.clip(np.rint(x / scale[:, None]), -127, 127).astype(np.int8)
+    codes, scale = _int8_rows(x)
     terms = np.empty((len(x), 2), dtype=np.float64)
     terms[:, 0] = scale
     terms[:, 1] = scale * np.abs(codes).astype(np.int32).sum(axis=1)
@@ -244,8 +239,7 @@ def refined_cosines(
         with a chance below 1e-14 per pair at the default ``sigmas``.
     """
     q = np.asarray(query, dtype=np.float64)
-    step = float(np.abs(q).max()) / 127.0 or 1.0
-    query_code = np.clip(np.rint(q / step), -127, 127).astype(np.int8)
+    query_code, step = _int8_vector(q)
     if len(codes) == 0:
         return np.zeros(0), np.zeros(0)
     dots = np.asarray(simsimd.cdist(query_code[None, :], codes, metric="dot", out_dtype="float32"))[0]
@@ -255,3 +249,16 @@ def refined_cosines(
     worst = scale * (float(np.abs(q).sum()) / 2 + 1e-5) + terms[:, 1] * (step / 2 + 1e-7)
     noise = np.sqrt((scale**2 * float(q @ q) + step**2) / 12.0)  # |x| = 1 for an offer embedding
     return cosines, np.minimum(worst, sigmas * noise) + ROUNDING_SLACK
+
+
+def _int8_rows(values: NDArray[np.floating]) -> tuple[NDArray[np.int8], NDArray[np.float64]]:
+    """Each row in int8 with its own step ``s = max|row| / 127`` (1 for a zero row): row ~ s * code."""
+    scale = np.abs(values).max(axis=1).astype(np.float64) / 127.0
+    scale[scale == 0] = 1.0
+    return np.clip(np.rint(values / scale[:, None]), -127, 127).astype(np.int8), scale
+
+
+def _int8_vector(vector: NDArray[np.float64]) -> tuple[NDArray[np.int8], float]:
+    """A request's vector in int8 and its step (as ``_int8_rows`` for one row)."""
+    step = float(np.abs(vector).max()) / 127.0 or 1.0
+    return np.clip(np.rint(vector / step), -127, 127).astype(np.int8), step
