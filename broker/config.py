@@ -77,6 +77,23 @@ class Settings(BaseSettings):
     # "domain=institution:ID" pairs, e.g. "agency.example.org=staff,health.go.ke=institution:12".
     # Empty: only people already invited can sign in (matched on the ID token's verified email).
     oidc_signup_domains: str = ""
+    # Alerts (broker.events). Each server process runs a dispatcher unless this is off (then run
+    # ``broker alerts deliver`` somewhere); it polls every ``alerts_poll_seconds`` and is woken at once
+    # by a commit that wrote an event.
+    alerts_dispatch: bool = True
+    alerts_poll_seconds: float = Field(default=2.0, gt=0)
+    # A worker that took an event or a delivery holds it this long; after a crash another takes it.
+    alerts_lease_seconds: float = Field(default=60.0, gt=0)
+    # Webhook targets on loopback, private or link-local addresses are refused (SSRF) unless this is on
+    # (an internal deployment, the tests).
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A failed POST is retried after base * 2**(n-1) seconds (capped, with jitter) up to max_attempts;
+    # a subscription is disabled after this many failed attempts in a row (across its deliveries).
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_base_seconds: float = Field(default=30.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(default=3600.0, gt=0)
+    webhook_disable_after_failures: int = Field(default=20, ge=1)
 
 
 @cache

@@ -10,10 +10,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from broker.events import outbox
 from broker.ranking.catalog import watch_writes
 from broker.writer_queue import WriterQueue
 
 watch_writes()  # every session's writes to the catalogue advance its generation
+outbox.watch_writes()  # and the changes subscribers hear of write their events (the outbox)
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # How long a write may wait for its turn (SQLite: broker.writer_queue; PostgreSQL: lock_timeout)

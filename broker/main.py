@@ -30,6 +30,7 @@ from broker.api.security import (
 )
 from broker.config import Settings, get_settings
 from broker.db import make_engine, make_session_factory
+from broker.events.dispatcher import Dispatcher
 from broker.ranking.embedding.models import load_encoder
 from broker.ranking.engine import MatchEngine
 from broker.services.bulk import jobs
@@ -96,9 +97,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         threading.Thread(
             target=_warm_up, args=(app.state.session_factory, app.state.match_engine), daemon=True
         ).start()
+        dispatcher = None
+        if settings.alerts_dispatch:
+            dispatcher = Dispatcher(app.state.session_factory, settings, engine=app.state.match_engine)
+            dispatcher.start()
+        app.state.dispatcher = dispatcher
         try:
             yield
         finally:
+            if dispatcher is not None:
+                dispatcher.stop()
             engine.dispose()
 
     app = FastAPI(

@@ -15,6 +15,8 @@ from pathlib import Path
 os.environ["BROKER_ENCODER"] = (
     "hashing"  # the fast deterministic test encoder, unless a test asks for the model
 )
+# Test apps share one rolled-back transaction: no dispatcher thread (the alert tests run their own).
+os.environ["BROKER_ALERTS_DISPATCH"] = "false"
 
 import pytest
 from fastapi import Request

@@ -14,6 +14,7 @@ from broker.api.routes.matches import router as matches_router
 from broker.api.routes.profiles import router as profiles_router
 from broker.api.routes.ranking import router as ranking_router
 from broker.api.routes.signals import router as signals_router
+from broker.api.routes.subscriptions import router as subscriptions_router
 from broker.api.routes.suggest import router as suggest_router
 from broker.api.routes.taxonomy import router as taxonomy_router
 from broker.api.routes.users import router as users_router
@@ -27,6 +28,7 @@ for _router in (
     matches_router,
     signals_router,
     exchanges_router,
+    subscriptions_router,
     keys_router,
     taxonomy_router,
     profiles_router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from broker.cli import data, db, index, keys, quality, serve, taxonomy, users
+from broker.cli import alerts, data, db, index, keys, quality, serve, taxonomy, users
 from broker.cli.output import set_verbosity
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(index.app, name="index")
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.add_typer(taxonomy.app, name="taxonomy")
+app.add_typer(alerts.app, name="alerts")
 app.command("import")(data.import_file)
 app.command("export")(data.export_file)
 app.command("reindex")(data.reindex)

@@ -1,5 +1,16 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from broker.models.alert import (
+    SUBSCRIBABLE,
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Event,
+    EventType,
+    Subscription,
+    SubscriptionStatus,
+)
 from broker.models.api_key import ApiKey, Role
 from broker.models.assignment import AssignmentStatus, RequestAssignment
 from broker.models.audit import AuditEvent
@@ -24,13 +35,20 @@ from broker.models.user import TokenPurpose, User, UserToken
 
 __all__ = [
     "EXCHANGE_TRANSITIONS",
+    "SUBSCRIBABLE",
     "ApiKey",
     "AssignmentStatus",
     "AuditEvent",
     "Base",
     "CatalogDeletion",
     "CatalogState",
+    "Channel",
+    "Delivery",
+    "DeliveryAttempt",
+    "DeliveryStatus",
     "Embedding",
+    "Event",
+    "EventType",
     "Exchange",
     "ExchangeChange",
     "ExchangeReport",
@@ -53,6 +71,8 @@ __all__ = [
     "Role",
     "ScoringProfile",
     "SignalKind",
+    "Subscription",
+    "SubscriptionStatus",
     "TokenPurpose",
     "UiSession",
     "User",

@@ -340,3 +340,41 @@ def _stored_item(m: Match) -> RankedItem:
         fit=Fit(m.fit) if m.fit else None,
         relevance=None,
     )
+
+
+def strong_counterparts(
+    session: Session, *, engine: MatchEngine, kind: str, record_id: int, limit: int = 100
+) -> list[tuple[int, float, int]]:
+    """The other side's records for which a just-published offer (or open request) is a strong fit.
+
+    Returns ``(counterpart id, score, rank)`` for the pairs the default profile labels above
+    "possible", best first, at most ``limit`` of them; nothing for a record that is no longer live.
+    Nothing is stored: this tells subscribers, it does not propose matches.
+    """
+    model: Any = Offer if kind == "offer" else KnowledgeRequest
+    record = session.get(model, record_id)
+    live = "published" if kind == "offer" else RequestStatus.open.value
+    if record is None or record.status != live:
+        return []
+    chosen = profiles.get_profile(session, name=None)
+    weights = Weights.from_mapping(profiles.profile_weights(chosen.weights))
+    engine.sync(session)
+    institution = session.get_one(Institution, record.institution_id)
+    vector = engine.item_vector(session, record)
+    now = time.time()
+    if kind == "offer":
+        ranked = engine.rank_requests(
+            record, institution, vector, weights=weights, limit=limit, per_institution=None, now=now
+        )
+    else:
+        ranked = engine.rank_offers(
+            demand_row(engine.book, record, institution),
+            vector,
+            weights=weights,
+            limit=limit,
+            per_institution=None,
+            now=now,
+        )
+    return [
+        (e.match.id, float(e.match.score), rank) for rank, e in enumerate(ranked, 1) if e.fit == Fit.strong
+    ]

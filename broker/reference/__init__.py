@@ -32,8 +32,10 @@ from broker.reference.validation import (
     validate_languages,
     validate_modalities,
     validate_outcomes,
+    validate_regions,
     validate_sdg_targets,
     validate_sdgs,
+    validate_sector_groups,
     validate_sectors,
 )
 
@@ -75,7 +77,9 @@ __all__ = [
     "validate_languages",
     "validate_modalities",
     "validate_outcomes",
+    "validate_regions",
     "validate_sdg_targets",
     "validate_sdgs",
+    "validate_sector_groups",
     "validate_sectors",
 ]

@@ -174,3 +174,27 @@ def validate_outcomes(values: Iterable[str], *, ref: ReferenceData | None = None
         suggest=lambda v: close_matches(normalize_code(v), keyed, cutoff=0.5),
         labels={o.code: o.name for o in data.outcomes},
     )
+
+
+def validate_sector_groups(values: Iterable[str], *, ref: ReferenceData | None = None) -> list[str]:
+    """Check DAC sector group codes ("120" Health); a 5-digit code is taken as its group."""
+    data = ref or get_reference()
+    return _validate(
+        values,
+        field="sector group",
+        lookup=lambda v: g.code if (g := data.sector_group(v)) else None,
+        suggest=lambda v: close_matches(v, {g.code: g.name for g in data.sector_groups}),
+        labels={g.code: g.name for g in data.sector_groups},
+    )
+
+
+def validate_regions(values: Iterable[str], *, ref: ReferenceData | None = None) -> list[str]:
+    """Check M49 regions, sub-regions or intermediate regions by code ("002") or English name."""
+    data = ref or get_reference()
+    return _validate(
+        values,
+        field="region",
+        lookup=lambda v: r.code if (r := data.region(v)) else None,
+        suggest=lambda v: close_matches(v, {r.code: r.name for r in data.regions}),
+        labels={r.code: r.name for r in data.regions},
+    )
