@@ -37,12 +37,17 @@ def world(session: Session) -> World:
     # the same offer matched to a request that went back to draft: only its own institution still reads it
     on_draft = Match(request_id=draft_request_a.id, offer_id=offer_c.id, profile="default", score=0.5, rank=1)
     offer_c2 = make_offer(session, c)
-    accepted = Match(request_id=request_a.id, offer_id=offer_c2.id, profile="default", score=0.5, rank=2,
-                     status="accepted")  # fmt: skip
+    accepted = Match(
+        request_id=request_a.id, offer_id=offer_c2.id, profile="default", score=0.5, rank=2, status="accepted"
+    )
     session.add_all([match, on_draft, accepted])
     session.flush()
-    sides = {"request_id": request_a.id, "offer_id": offer_c.id, "requester_institution_id": a.id,
-             "provider_institution_id": c.id}  # fmt: skip
+    sides = {
+        "request_id": request_a.id,
+        "offer_id": offer_c.id,
+        "requester_institution_id": a.id,
+        "provider_institution_id": c.id,
+    }
     exchange = Exchange(status="planned", modalities=[], **sides)
     exchange_done = Exchange(status="completed", modalities=[], **sides)
     session.add_all([exchange, exchange_done])
@@ -77,6 +82,7 @@ def world(session: Session) -> World:
         "spare_key": spare.key_id,
         "user_a": make_user(session, "institution", a, email="member@institution-a.org").id,
         "import_job": _broker_job(session, callers["broker"].key_id),
+        "sub_a": _subscription(session, callers["inst_a"].key_id, a.id),
     }
     return World(ids=ids, headers=headers)
 
@@ -85,11 +91,31 @@ def _broker_job(session: Session, key_id: int) -> int:
     from broker.models import ImportJob
     from broker.services.bulk.jobs import process_owner
 
-    job = ImportJob(api_key_id=key_id, caller_name="broker", caller_role="broker", format="json",
-                    owner=process_owner())  # fmt: skip
+    job = ImportJob(
+        api_key_id=key_id, caller_name="broker", caller_role="broker", format="json", owner=process_owner()
+    )
     session.add(job)
     session.flush()
     return job.id
+
+
+def _subscription(session: Session, key_id: int, institution_id: int) -> int:
+    from broker.models import Subscription
+
+    sub = Subscription(
+        name="A's hook",
+        events=["match.reviewed"],
+        channel="webhook",
+        url="https://hooks.example.org/a",
+        secret="whsec_x",
+        owner_role="institution",
+        owner_institution_id=institution_id,
+        owner_key_id=key_id,
+        owner_name="A",
+    )
+    session.add(sub)
+    session.flush()
+    return sub.id
 
 
 def offer_body(ids: dict[str, int]) -> dict[str, Any]:
@@ -229,6 +255,24 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
         [A, A, 200, 404, 403, 200, 200],
     ),
     ("GET", "/api/v1/results", None, [A, A, 403, 403, 200, 200, 200]),
+    # alert subscriptions: anyone signed in subscribes; each sees its own (an admin every one)
+    (
+        "POST",
+        "/api/v1/subscriptions",
+        lambda ids: {"name": "digest", "events": ["exchange.status"], "channel": "digest"},
+        [A, A, 201, 201, 201, 201, 201],
+    ),
+    ("GET", "/api/v1/subscriptions", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/subscriptions/{sub_a}", None, [A, A, 200, 404, 404, 404, 200]),
+    (
+        "PATCH",
+        "/api/v1/subscriptions/{sub_a}",
+        lambda ids: {"version": 1, "name": "renamed"},
+        [A, A, 200, 404, 404, 404, 200],
+    ),
+    ("POST", "/api/v1/subscriptions/{sub_a}/secret", None, [A, A, 200, 404, 404, 404, 200]),
+    ("GET", "/api/v1/subscriptions/{sub_a}/deliveries", None, [A, A, 200, 404, 404, 404, 200]),
+    ("DELETE", "/api/v1/subscriptions/{sub_a}", None, [A, A, 204, 404, 404, 404, 204]),
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/audit-events", None, [A, A, 403, 403, 403, 403, 200]),

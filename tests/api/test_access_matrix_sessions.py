@@ -25,7 +25,20 @@ PEOPLE = {
     "revoked": ("admin", None),
 }
 # Rows whose record belongs to one of the matrix's keys: a person of the same role is another caller.
-OWNED_BY_A_KEY = {("GET", "/api/v1/import-jobs/{import_job}"): {"broker": 404}}  # a broker reads own jobs
+OWNED_BY_A_KEY = {
+    ("GET", "/api/v1/import-jobs/{import_job}"): {"broker": 404},  # a broker reads its own jobs
+    # a subscription is its holder's: inst_a's key holds sub_a, not a person of institution A
+    **{
+        (method, path): {"inst_a": 404}
+        for method, path in [
+            ("GET", "/api/v1/subscriptions/{sub_a}"),
+            ("PATCH", "/api/v1/subscriptions/{sub_a}"),
+            ("POST", "/api/v1/subscriptions/{sub_a}/secret"),
+            ("GET", "/api/v1/subscriptions/{sub_a}/deliveries"),
+            ("DELETE", "/api/v1/subscriptions/{sub_a}"),
+        ]
+    },
+}
 PARAMS = [
     pytest.param(
         method,
