@@ -21,7 +21,6 @@ from broker.ui.routes import (
     offers,
     oidc,
     requests,
-    results,
     shortlists,
 )
 
@@ -37,7 +36,7 @@ def install_ui(app: FastAPI) -> None:
     """Serve the staff pages and their stylesheet (before the catch-all that answers unknown /ui paths)."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui_static")
     # my_exchanges before my: /ui/my/{plural} would otherwise answer /ui/my/exchanges.
-    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, results, language)
+    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, language)
     for module in (*modules, my_exchanges, my):
         app.include_router(module.router)
     app.include_router(fallback)

@@ -1,5 +1,5 @@
-"""The staff pages of exchanges: opening one from an accepted match, the list, and one exchange with
-its history, status moves, edit form and both reports."""
+"""The staff pages of exchanges: opening one from an accepted match, the list, one exchange with
+its history, status moves, edit form and both reports, and the results view."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from broker.api.deps import RowId, SessionDep
 from broker.errors import InvalidInput, StaleVersion
 from broker.models import ExchangeStatus
+from broker.reference import get_reference
 from broker.schemas.common import MAX_ID
 from broker.schemas.exchange import ExchangeCreate, StatusChange
-from broker.services import exchange_pages, exchanges
+from broker.services import exchange_pages, exchange_results, exchanges
 from broker.ui.deps import PostingViewerDep, ViewerDep
 from broker.ui.exchange_forms import ExchangeFields, ExchangeForm
 from broker.ui.exchange_views import exchange_page
@@ -107,3 +108,16 @@ def move_exchange(
     data = StatusChange(status=status, note=note.strip() or None, version=version)
     exchanges.move_status(session, principal=viewer.principal, exchange_id=exchange_id, data=data)
     return redirect(f"/ui/exchanges/{exchange_id}?saved=1#status")
+
+
+@router.get("/results")
+def results(request: Request, session: SessionDep, viewer: ViewerDep) -> HTMLResponse:
+    """Exchanges by status, outcomes reached by sector group and region, and providers' records."""
+    view = exchange_results.results_view(session, principal=viewer.principal)
+    context = {
+        "viewer": viewer,
+        "section": "results",
+        "results": view,
+        "outcome_names": {o.code: o.name for o in get_reference().outcomes},
+    }
+    return render(request, "results.html", context)
