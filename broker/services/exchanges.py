@@ -48,6 +48,7 @@ SHARED = (
     "budget_currency",
     "budget_source",
 )
+EDITABLE = (*SHARED, "requester_contact", "provider_contact", "notes")
 FINAL = (ExchangeStatus.completed.value, ExchangeStatus.cancelled.value)
 
 
@@ -219,6 +220,26 @@ def side_of(exchange: Exchange, principal: Principal) -> ExchangeSide | None:
     return None
 
 
+def editable_fields(exchange: Exchange, *, principal: Principal) -> frozenset[str]:
+    """The fields ``principal`` may change on ``exchange`` now (empty once it is final)."""
+    if exchange.status in FINAL:
+        return frozenset()
+    if principal.role in DECIDERS:
+        return frozenset(EDITABLE)
+    side = side_of(exchange, principal)
+    if side is None:
+        return frozenset()
+    shared = set(SHARED) if exchange.status == ExchangeStatus.planned else set()
+    return frozenset({f"{side.value}_contact"} | shared)
+
+
+def allowed_moves(exchange: Exchange, *, principal: Principal) -> list[str]:
+    """The statuses ``principal`` may move ``exchange`` to (staff and admins only)."""
+    if principal.role not in DECIDERS:
+        return []
+    return sorted(EXCHANGE_TRANSITIONS[exchange.status])
+
+
 def _check_may_edit(exchange: Exchange, principal: Principal, fields: set[str]) -> None:
     if exchange.status in FINAL and fields:
         raise Conflict(f"exchange {exchange.id} is {exchange.status}: it can no longer be edited")
@@ -227,10 +248,7 @@ def _check_may_edit(exchange: Exchange, principal: Principal, fields: set[str]) 
     side = side_of(exchange, principal)
     if side is None:
         raise Forbidden("only staff, admins and the exchange's two institutions edit it")
-    allowed = {f"{side.value}_contact"} | (
-        set(SHARED) if exchange.status == ExchangeStatus.planned else set()
-    )
-    refused = sorted(fields - allowed)
+    refused = sorted(fields - editable_fields(exchange, principal=principal))
     if refused:
         raise Forbidden(f"as the {side.value} you may not change: {', '.join(refused)}")
 

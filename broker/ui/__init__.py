@@ -1,6 +1,7 @@
 """Server-rendered pages under /ui: sign in (password, single sign-on or API key); staff review ranked
-matches and see the gaps; institutions post their own requests and offers under /ui/my and signal on
-their matches; everyone manages their account."""
+matches, follow the exchanges opened from them and their results, and see the gaps; institutions
+post their own requests and offers under /ui/my, signal on their matches and report on their
+exchanges; everyone manages their account."""
 
 from __future__ import annotations
 
@@ -9,7 +10,19 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from broker.ui.rendering import HERE, UiRoute, error_page
-from broker.ui.routes import account, auth, gaps, language, my, offers, oidc, requests, shortlists
+from broker.ui.routes import (
+    account,
+    auth,
+    exchanges,
+    gaps,
+    language,
+    my,
+    my_exchanges,
+    offers,
+    oidc,
+    requests,
+    shortlists,
+)
 
 fallback = APIRouter(prefix="/ui", route_class=UiRoute, include_in_schema=False)
 
@@ -22,6 +35,8 @@ def not_found(request: Request, path: str) -> HTMLResponse:
 def install_ui(app: FastAPI) -> None:
     """Serve the staff pages and their stylesheet (before the catch-all that answers unknown /ui paths)."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui_static")
-    for module in (auth, account, oidc, requests, shortlists, offers, gaps, language, my):
+    # my_exchanges before my: /ui/my/{plural} would otherwise answer /ui/my/exchanges.
+    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, language)
+    for module in (*modules, my_exchanges, my):
         app.include_router(module.router)
     app.include_router(fallback)

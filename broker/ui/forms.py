@@ -189,7 +189,7 @@ class RecordForm:
     def to_create(self) -> RequestCreate | OfferCreate:
         """The create payload; the institution's own id, country and languages are filled in later."""
         model: type[RequestCreate | OfferCreate] = RequestCreate if self.kind == "request" else OfferCreate
-        return _validated(model, self.payload())
+        return validated(model, self.payload())
 
     def to_update(self) -> RequestUpdate | OfferUpdate:
         """The update payload with the version the form was read at.
@@ -200,7 +200,7 @@ class RecordForm:
         if not self.version.isdigit():
             raise FormErrors({"form": ["this form has lost its version: reload the page"]})
         model: type[RequestUpdate | OfferUpdate] = RequestUpdate if self.kind == "request" else OfferUpdate
-        return _validated(model, {**self.payload(), "version": int(self.version)})
+        return validated(model, {**self.payload(), "version": int(self.version)})
 
 
 class FormErrors(Exception):
@@ -232,7 +232,7 @@ def label(kind: str, code: str) -> str:
 Payload = TypeVar("Payload", bound=BaseModel)
 
 
-def _validated(model: type[Payload], values: dict[str, Any]) -> Payload:
+def validated(model: type[Payload], values: dict[str, Any]) -> Payload:
     try:
         return model.model_validate(values)
     except ValidationError as exc:

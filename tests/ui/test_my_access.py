@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from broker.models import Match
+from broker.models import Exchange, Match
 from tests.factories import make_caller, make_institution, make_offer, make_request
 from tests.ui.conftest import signed_in
 
@@ -68,6 +68,25 @@ CASES: list[tuple[str, str, Any, list[Any]]] = [
     ),
     ("POST", "/ui/my/requests/new", _record, [(303, SIGN_IN), (303, MINE), (303, MINE), 403, 403]),
     ("POST", "/ui/my/requests/{request}/edit", _record, [(303, SIGN_IN), (303, MINE), 404, 403, 403]),
+    ("GET", "/ui/my/exchanges", None, [(303, SIGN_IN), 200, 200, (303, STAFF_HOME), (303, STAFF_HOME)]),
+    (
+        "GET",
+        "/ui/my/exchanges/{exchange}",
+        None,
+        [(303, SIGN_IN), 200, 404, (303, STAFF_HOME), (303, STAFF_HOME)],
+    ),
+    (
+        "POST",
+        "/ui/my/exchanges/{exchange}/edit",
+        lambda ids: {"version": "1", "requester_contact": "Ana"},
+        [(303, SIGN_IN), (303, MINE), 404, 403, 403],
+    ),
+    (
+        "POST",
+        "/ui/my/exchanges/{exchange}/report",
+        lambda ids: {"version": "0", "relevance": "5", "usefulness": "4"},
+        [(303, SIGN_IN), 409, 404, 403, 403],  # planned: reports come once it is completed
+    ),
     (
         "POST",
         "/ui/my/matches/{match}/signal",
@@ -95,7 +114,12 @@ def test_access(
     match = Match(request_id=request.id, offer_id=make_offer(session, c).id, profile="default", score=0.5)
     session.add(match)
     session.flush()
-    ids = {"request": request.id, "draft": draft.id, "offer": offer.id, "match": match.id}
+    exchange = Exchange(match_id=match.id, request_id=request.id, offer_id=match.offer_id,
+                        requester_institution_id=a.id, provider_institution_id=c.id)  # fmt: skip
+    session.add(exchange)
+    session.flush()
+    ids = {"request": request.id, "draft": draft.id, "offer": offer.id, "match": match.id,
+           "exchange": exchange.id}  # fmt: skip
     keys = {"inst_a": ("institution", a), "inst_b": ("institution", b), "staff": ("staff", None)}
     keys["broker"] = ("broker", None)
     csrf = ""

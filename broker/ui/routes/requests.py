@@ -12,7 +12,7 @@ from broker.models import AssignmentStatus, MatchStatus, RequestStatus
 from broker.repositories import workspace as repo
 from broker.schemas.common import MAX_ID
 from broker.schemas.match import ReviewCreate
-from broker.services import assignments, reviews, ui_workspace
+from broker.services import assignments, exchange_pages, reviews, ui_workspace
 from broker.ui.assignment_form import assignment_form
 from broker.ui.deps import PostingViewerDep, ViewerDep
 from broker.ui.listing import ListQuery, pager, region_and_sector_choices
@@ -89,14 +89,19 @@ def request_page(
     engine: EngineDep,
     assigned: bool = False,
 ) -> HTMLResponse:
-    """The request, its assignment and its ranked offers, each with factors, reasons, cost and history."""
+    """The request, its assignment and its ranked offers, each with factors, reasons, cost, history
+    and, once accepted, its exchange (or the button that opens it)."""
     page = ui_workspace.request_page(
         session, engine=engine, principal=viewer.principal, request_id=request_id
     )
+    match_ids = [c.item.id for c in page.candidates if c.item.id is not None]
     context = {
         "viewer": viewer,
         "section": "requests",
         "page": page,
+        "exchanges": exchange_pages.exchanges_of_matches(
+            session, principal=viewer.principal, match_ids=match_ids
+        ),
         "assigned": assigned,
         "assignment_statuses": [s.value for s in AssignmentStatus],
     }
