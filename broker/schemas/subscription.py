@@ -89,6 +89,8 @@ class SubscriptionCreate(StrictModel):
 class SubscriptionUpdate(UpdateModel):
     """Fields to change; ``status: active`` re-enables a subscription disabled after failures."""
 
+    model_config = examples({"version": 3, "status": "active"}, {"version": 1, "regions": ["002", "419"]})
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     events: Events | None = None
     url: Url = None
