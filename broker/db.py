@@ -121,6 +121,12 @@ def begin_writing(session: Session) -> None:
         upgrade()
 
 
+def begin_write(session: Session) -> None:
+    """Start ``session``'s transaction as a writer (on SQLite: queue for the write lock up front);
+    call it before the session's first statement."""
+    session.connection(execution_options={"sqlite_immediate": True})
+
+
 def allow_write_upgrade(session: Session) -> None:
     """Arm ``begin_writing`` for a read-only SQLite session."""
     if session.get_bind().dialect.name != "sqlite":

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.config import Settings
+from broker.db import begin_write
 from broker.events import backoff, signing, ssrf
 from broker.models import Delivery, DeliveryAttempt, DeliveryStatus, Subscription, SubscriptionStatus
 from broker.models.base import utcnow
@@ -203,21 +204,17 @@ def deliver_one(
 ) -> str | None:
     """Claim, post and record one delivery; None if another worker had it or it is no longer due."""
     with factory() as session:
-        _writing(session)
+        begin_write(session)
         claimed = claim(session, delivery_id, lease_s=settings.alerts_lease_seconds)
         session.commit()
     if claimed is None:
         return None
     outcome = post(claimed, client=client, allow_private=settings.webhook_allow_private)
     with factory() as session:
-        _writing(session)
+        begin_write(session)
         status = record(session, claimed, outcome, settings=settings)
         session.commit()
     return status
-
-
-def _writing(session: Session) -> None:
-    session.connection(execution_options={"sqlite_immediate": True})
 
 
 def _pinned_url(target: ssrf.Target) -> str:

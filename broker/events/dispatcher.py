@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.config import Settings
+from broker.db import begin_write
 from broker.events import delivery, fanout, outbox
 from broker.models import Event, EventType, Subscription, SubscriptionStatus
 from broker.models.base import utcnow
@@ -82,7 +83,7 @@ class Dispatcher:
         if pending is None:
             return 0
         with self.factory() as session:
-            delivery._writing(session)
+            begin_write(session)
             heard = (
                 select(Subscription.id)
                 .where(
@@ -116,7 +117,7 @@ class Dispatcher:
     def _fan_out_one(self, event_id: int) -> int | None:
         lease = timedelta(seconds=self.settings.alerts_lease_seconds)
         with self.factory() as session:
-            delivery._writing(session)
+            begin_write(session)
             now = utcnow()
             taken = session.execute(  # type: ignore[attr-defined]
                 update(Event)
@@ -138,7 +139,7 @@ class Dispatcher:
                     session, event, engine=self.engine, base_url=self.settings.public_base_url
                 )
             with self.factory() as session:
-                delivery._writing(session)
+                begin_write(session)
                 event = session.get_one(Event, event_id)
                 created = fanout.write(session, event, concerns)
                 session.commit()
@@ -148,7 +149,7 @@ class Dispatcher:
         except Exception as exc:  # one bad event must not stop the others; it is retried after its lease
             log.exception("could not fan out event %s", event_id)
             with self.factory() as session:
-                delivery._writing(session)
+                begin_write(session)
                 session.execute(
                     update(Event)
                     .where(Event.id == event_id)

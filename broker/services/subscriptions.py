@@ -60,9 +60,7 @@ def create(
         subject=f"subscription {row.id}",
         detail={"events": row.events, "channel": row.channel},
     )
-    return SubscriptionCreated.model_validate(
-        {**SubscriptionRead.model_validate(row).model_dump(), "secret": secret}
-    )
+    return _with_secret(row, secret)
 
 
 def get(session: Session, *, principal: Principal, subscription_id: int, lock: bool = False) -> Subscription:
@@ -135,9 +133,7 @@ def rotate_secret(session: Session, *, principal: Principal, subscription_id: in
         subject=f"subscription {subscription_id}",
         detail={},
     )
-    return SubscriptionCreated.model_validate(
-        {**SubscriptionRead.model_validate(row).model_dump(), "secret": row.secret}
-    )
+    return _with_secret(row, row.secret)
 
 
 def delete(session: Session, *, principal: Principal, subscription_id: int) -> None:
@@ -175,6 +171,11 @@ def _delivery_view(row: Delivery, attempts: list[DeliveryAttempt]) -> DeliveryRe
     view = DeliveryRead.model_validate(row)
     view.log = [AttemptRead.model_validate(a) for a in attempts]
     return view
+
+
+def _with_secret(row: Subscription, secret: str | None) -> SubscriptionCreated:
+    """The subscription as read, plus its signing secret (shown at creation and rotation only)."""
+    return SubscriptionCreated(**SubscriptionRead.model_validate(row).model_dump(), secret=secret)
 
 
 def _check_target(url: str, *, allow_private: bool) -> None:
