@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from broker.models import Institution, KnowledgeRequest, Offer, Role, User
+from broker.models import FundingWindow, Institution, KnowledgeRequest, Offer, Role, User
 from broker.services import keys, users
 
 
@@ -69,6 +70,30 @@ def make_request(
     session.add(request)
     session.flush()
     return request
+
+
+def make_funding_window(
+    session: Session, institution: Institution | None = None, **overrides: Any
+) -> FundingWindow:
+    institution = institution or make_institution(session, name="Triangular fund", kind="multilateral")
+    values: dict[str, Any] = {
+        "title": "Health exchanges in Africa",
+        "mandate": "Finances peer exchanges on primary health care.",
+        "sectors": ["120"],
+        "receiving_regions": ["002"],
+        "modalities": ["study_tour"],
+        "max_per_exchange_usd": 30000.0,
+        "envelope_usd": 100000.0,
+        "cofinancing_share": 0.2,
+        "opens_on": date(2027, 1, 1),
+        "closes_on": date(2027, 12, 31),
+        "status": "open",
+    }
+    values.update(overrides)
+    window = FundingWindow(institution_id=institution.id, **values)
+    session.add(window)
+    session.flush()
+    return window
 
 
 @dataclass

@@ -7,6 +7,7 @@ from broker.api.routes.assignments import router as assignments_router
 from broker.api.routes.audit import router as audit_router
 from broker.api.routes.bulk import router as bulk_router
 from broker.api.routes.exchanges import router as exchanges_router
+from broker.api.routes.funding import router as funding_router
 from broker.api.routes.institutions import router as institutions_router
 from broker.api.routes.keys import router as keys_router
 from broker.api.routes.knowledge import offers_router, requests_router
@@ -28,6 +29,7 @@ for _router in (
     matches_router,
     signals_router,
     exchanges_router,
+    funding_router,
     subscriptions_router,
     keys_router,
     taxonomy_router,

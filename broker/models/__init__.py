@@ -24,6 +24,7 @@ from broker.models.exchange import (
     ExchangeSide,
     ExchangeStatus,
 )
+from broker.models.funding import FUNDER_KINDS, FundingWindow, FundingWindowStatus
 from broker.models.import_job import ImportJob, ImportJobStatus
 from broker.models.institution import Institution, InstitutionKind
 from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
@@ -35,6 +36,7 @@ from broker.models.user import TokenPurpose, User, UserToken
 
 __all__ = [
     "EXCHANGE_TRANSITIONS",
+    "FUNDER_KINDS",
     "SUBSCRIBABLE",
     "ApiKey",
     "AssignmentStatus",
@@ -54,6 +56,8 @@ __all__ = [
     "ExchangeReport",
     "ExchangeSide",
     "ExchangeStatus",
+    "FundingWindow",
+    "FundingWindowStatus",
     "ImportJob",
     "ImportJobStatus",
     "Institution",

@@ -73,6 +73,10 @@ class Exchange(Tracked, Base):
     budget_currency: Mapped[str | None] = mapped_column(String(3))  # ISO 4217
     # who pays: a fund, an agency, cost-sharing
     budget_source: Mapped[str | None] = mapped_column(String(200))
+    # The funding window that finances it (its budget counts against the window's envelope).
+    funding_window_id: Mapped[int | None] = mapped_column(
+        ForeignKey("funding_windows.id", ondelete="RESTRICT"), index=True
+    )
     # the people responsible on the receiving and on the providing side
     requester_contact: Mapped[str | None] = mapped_column(String(300))
     provider_contact: Mapped[str | None] = mapped_column(String(300))

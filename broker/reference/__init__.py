@@ -29,6 +29,7 @@ from broker.reference.tables import ReferenceTables
 from broker.reference.validation import (
     resolve_country,
     validate_countries,
+    validate_income_levels,
     validate_languages,
     validate_modalities,
     validate_outcomes,
@@ -37,6 +38,7 @@ from broker.reference.validation import (
     validate_sdgs,
     validate_sector_groups,
     validate_sectors,
+    validate_sectors_or_groups,
 )
 
 
@@ -74,6 +76,7 @@ __all__ = [
     "resolve_country",
     "stats",
     "validate_countries",
+    "validate_income_levels",
     "validate_languages",
     "validate_modalities",
     "validate_outcomes",
@@ -82,4 +85,5 @@ __all__ = [
     "validate_sdgs",
     "validate_sector_groups",
     "validate_sectors",
+    "validate_sectors_or_groups",
 ]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from broker.reference.data import ReferenceData, get_reference
 from broker.reference.errors import DuplicateCode, UnknownCode
+from broker.reference.models import INCOME_LEVELS
 from broker.reference.names import normalize_code, normalize_name
 from broker.reference.suggest import close_matches, suggest_sectors
 
@@ -197,4 +198,50 @@ def validate_regions(values: Iterable[str], *, ref: ReferenceData | None = None)
         lookup=lambda v: r.code if (r := data.region(v)) else None,
         suggest=lambda v: close_matches(v, {r.code: r.name for r in data.regions}),
         labels={r.code: r.name for r in data.regions},
+    )
+
+
+def validate_sectors_or_groups(values: Iterable[str], *, ref: ReferenceData | None = None) -> list[str]:
+    """Check DAC codes at either level: 3-digit sector groups ("120") or 5-digit purpose codes ("12220").
+
+    A 3-digit category ("121") is not a group: it is refused, suggesting its group.
+
+    Raises:
+        UnknownCode: Suggesting close codes of the same level.
+        DuplicateCode: If a code repeats.
+    """
+    data = ref or get_reference()
+    groups = {g.code: g.name for g in data.sector_groups}
+
+    def lookup(value: str) -> str | None:
+        text = value.strip()
+        if len(text) == 3:
+            return text if text in groups else None
+        return s.code if (s := data.sector(text)) else None
+
+    def suggest(value: str) -> list[str]:
+        text = value.strip()
+        if len(text) == 3:
+            parent = data.sector_group(text)
+            return [parent.code] if parent else close_matches(text, {code: code for code in groups})
+        return suggest_sectors(data, text)
+
+    return _validate(
+        values,
+        field="sector or sector group code",
+        lookup=lookup,
+        suggest=suggest,
+        labels=groups | {s.code: s.name for s in data.sectors},
+    )
+
+
+def validate_income_levels(values: Iterable[str]) -> list[str]:
+    """Check World Bank income levels ("Low", "Lower middle", "Upper middle", "High"; any case)."""
+    keyed = {normalize_name(level): level for level in INCOME_LEVELS}
+    return _validate(
+        values,
+        field="income level",
+        lookup=lambda v: keyed.get(normalize_name(v)),
+        suggest=lambda v: close_matches(normalize_name(v), keyed),
+        labels={},
     )

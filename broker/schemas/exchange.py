@@ -41,6 +41,9 @@ class _ExchangeFields(StrictModel):
     budget_amount: float | None = Field(default=None, ge=0, le=1e12)
     budget_currency: Currency = None
     budget_source: str | None = Field(default=None, max_length=200)
+    funding_window_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The open funding window that finances it (budget in USD)"
+    )
     requester_contact: str | None = Field(default=None, max_length=300)
     provider_contact: str | None = Field(default=None, max_length=300)
     notes: str | None = Field(default=None, max_length=5000)
@@ -145,6 +148,7 @@ class ExchangeRead(TrackedRead):
     budget_amount: float | None
     budget_currency: str | None
     budget_source: str | None
+    funding_window_id: int | None
     requester_contact: str | None
     provider_contact: str | None
     notes: str | None

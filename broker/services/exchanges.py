@@ -6,7 +6,9 @@ Who may do what:
   existing exchange), move its status along ``EXCHANGE_TRANSITIONS`` and edit every field;
 - an institution that is a side edits its own contact (``requester_contact`` or
   ``provider_contact``) and, while the exchange is planned, the shared fields (modalities, dates,
-  participants, budget); ``notes`` are the broker team's;
+  participants, budget); ``notes`` and the funding window are the broker team's;
+- an exchange financed by a funding window names an open one, and its budget is in USD (it counts
+  against the window's envelope);
 - nothing but reports changes once an exchange is completed or cancelled;
 - brokers read, like every reader of matches; an institution reads only exchanges it is a side of.
 """
@@ -34,7 +36,7 @@ from broker.models import (
 from broker.repositories import exchanges as repo
 from broker.repositories.common import fetch_page
 from broker.schemas.exchange import ExchangeCreate, ExchangeRead, ExchangeUpdate, ReportPut, StatusChange
-from broker.services import audit, reviews
+from broker.services import audit, funding, reviews
 from broker.services.language import detect_language
 from broker.services.writes import check_version, flush
 
@@ -48,7 +50,7 @@ SHARED = (
     "budget_currency",
     "budget_source",
 )
-EDITABLE = (*SHARED, "requester_contact", "provider_contact", "notes")
+EDITABLE = (*SHARED, "funding_window_id", "requester_contact", "provider_contact", "notes")
 FINAL = (ExchangeStatus.completed.value, ExchangeStatus.cancelled.value)
 
 
@@ -99,6 +101,7 @@ def open_exchange(session: Session, *, principal: Principal, match_id: int, data
         status=ExchangeStatus.planned.value,
         **(defaults | given),
     )
+    _check_funding(session, exchange, changed=set(given))
     session.add(exchange)
     flush(session, what=f"the exchange of match {match_id}")
     _record(session, exchange, principal, from_status=None, fields=sorted(given), note=None)
@@ -126,6 +129,7 @@ def update_exchange(
         setattr(exchange, field, changes[field])
     if exchange.starts_on and exchange.ends_on and exchange.ends_on < exchange.starts_on:
         raise Conflict("ends_on would fall before starts_on")
+    _check_funding(session, exchange, changed=set(changed))
     flush(session, what=f"exchange {exchange_id}")
     _record(session, exchange, principal, from_status=exchange.status, fields=changed, note=None)
     after = {k: _plain(getattr(exchange, k)) for k in changed}
@@ -251,6 +255,19 @@ def _check_may_edit(exchange: Exchange, principal: Principal, fields: set[str]) 
     refused = sorted(fields - editable_fields(exchange, principal=principal))
     if refused:
         raise Forbidden(f"as the {side.value} you may not change: {', '.join(refused)}")
+
+
+def _check_funding(session: Session, exchange: Exchange, *, changed: set[str]) -> None:
+    """A newly named funding window is open; a funded exchange's budget is in USD (``InvalidInput``)."""
+    if exchange.funding_window_id is None:
+        return
+    if "funding_window_id" in changed:
+        funding.funder_of_window(session, window_id=exchange.funding_window_id)
+    if exchange.budget_currency not in (None, "USD"):
+        raise InvalidInput(
+            [{"loc": ["body", "budget_currency"], "msg": "an exchange financed by a funding window "
+              "has its budget in USD", "type": "value_error"}]
+        )  # fmt: skip
 
 
 def _side_institution(exchange: Exchange, side: ExchangeSide) -> int:

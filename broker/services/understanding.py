@@ -1,5 +1,6 @@
 """What the service reads from a record's text whenever it is written: its embedding, the language
-it is written in, and the codes it suggests (sectors, SDGs, modalities, outcomes).
+it is written in, and the codes it suggests (sectors, SDGs, modalities, outcomes). A funding
+window's mandate gets its embedding and language the same way (``understand_window``).
 
 Every write path (the API, imports, the demo loader, the command line) goes through
 ``understand_items`` before the rows are flushed, so a stored offer or request always carries an
@@ -14,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from broker.models import KnowledgeRequest, Offer
+from broker.models import FundingWindow, KnowledgeRequest, Offer
 from broker.ranking.embedding import Encoder
 from broker.ranking.embedding import store as embeddings
 from broker.services.language import detect_language
@@ -76,3 +77,20 @@ def understand_items(
             if item.suggested != suggested:
                 item.suggested = suggested
     return vectors
+
+
+def understand_window(session: Session, *, encoder: Encoder, window: FundingWindow) -> embeddings.Vector:
+    """Embed the window's mandate (stored once per text and model) and set its language unless given.
+
+    Call it before the window's changes are flushed, as ``understand_items``.
+
+    Returns:
+        The mandate's embedding.
+    """
+    with session.no_autoflush:
+        [vector] = embeddings.embed_windows(session, encoder=encoder, windows=[window])
+    if not window.text_language or window.text_language_detected:
+        found = detect_language(f"{window.title}\n{window.mandate}")
+        window.text_language = found[0] if found else None
+        window.text_language_detected = True
+    return vector

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from broker.models import Embedding, KnowledgeRequest, Offer
+from broker.models import Embedding, FundingWindow, KnowledgeRequest, Offer
 from broker.ranking.embedding.encoder import Encoder
 from broker.ranking.embedding.seed import seed_vectors
 from broker.ranking.embedding.text import embedding_text, text_hash
@@ -26,6 +26,12 @@ def item_text(item: Offer | KnowledgeRequest) -> str:
 
 def item_hash(item: Offer | KnowledgeRequest, model_id: str) -> str:
     return text_hash(item_text(item), model_id)
+
+
+def window_text(window: FundingWindow) -> str:
+    """What is embedded for a funding window: its title, then its mandate (so mandate fit compares
+    it with a request's embedding under the same model)."""
+    return embedding_text(window.title, window.mandate)
 
 
 def stored_vectors(session: Session, *, model_id: str, hashes: Sequence[str]) -> dict[str, Vector]:
@@ -119,6 +125,13 @@ def embed_items(
 ) -> list[Vector]:
     texts = [item_text(item) for item in items]
     return ensure_vectors(session, encoder=encoder, texts=texts, progress=progress)
+
+
+def embed_windows(
+    session: Session, *, encoder: Encoder, windows: Sequence[FundingWindow], store: bool = True
+) -> list[Vector]:
+    """The mandates' embeddings through the same cache as offers and requests (``store=False``: a read)."""
+    return ensure_vectors(session, encoder=encoder, texts=[window_text(w) for w in windows], store=store)
 
 
 def _row(model_id: str, digest: str, vector: Vector) -> dict[str, object]:

@@ -1,0 +1,91 @@
+"""Queries over funding windows: the one readable statement every list and page starts from, and
+what the exchanges they finance commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from broker import reference
+from broker.auth import Principal
+from broker.models import Exchange, ExchangeStatus, FundingWindow, FundingWindowStatus, Role
+from broker.repositories.common import json_list_contains
+
+# What an institution sees of other funders' windows.
+PUBLIC_STATUSES = (FundingWindowStatus.open.value,)
+
+
+def readable_statement(principal: Principal) -> Select[FundingWindow]:
+    """Staff, brokers and admins read every window; an institution its own and every open one."""
+    stmt = select(FundingWindow).order_by(FundingWindow.id)
+    if principal.role == Role.institution:
+        stmt = stmt.where(
+            or_(
+                FundingWindow.institution_id == principal.institution_id,
+                FundingWindow.status.in_(PUBLIC_STATUSES),
+            )
+        )
+    return stmt
+
+
+def filtered(
+    session: Session,
+    principal: Principal,
+    *,
+    institution_id: int | None = None,
+    status: str | None = None,
+    sector: str | None = None,
+    region: str | None = None,
+) -> Select[FundingWindow]:
+    """Readable windows; ``sector`` matches a window naming the code or its group, ``region`` one
+    naming the M49 code on either side."""
+    stmt = readable_statement(principal)
+    if institution_id:
+        stmt = stmt.where(FundingWindow.institution_id == institution_id)
+    if status:
+        stmt = stmt.where(FundingWindow.status == status)
+    if sector:
+        group = reference.get_reference().sector_group(sector) if len(sector) == 5 else None
+        codes = [sector, group.code] if group else [sector]
+        stmt = stmt.where(or_(*(json_list_contains(session, FundingWindow.sectors, c) for c in codes)))
+    if region:
+        stmt = stmt.where(
+            or_(
+                json_list_contains(session, FundingWindow.receiving_regions, region),
+                json_list_contains(session, FundingWindow.providing_regions, region),
+            )
+        )
+    return stmt
+
+
+def get_readable(
+    session: Session, *, principal: Principal, window_id: int, lock: bool = False
+) -> FundingWindow | None:
+    stmt = readable_statement(principal).where(FundingWindow.id == window_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalar(stmt)
+
+
+def committed_usd(session: Session, *, window_ids: Sequence[int]) -> dict[int, float]:
+    """Per window: the budgets of the exchanges it finances that are not cancelled (0 for none)."""
+    found = dict.fromkeys(window_ids, 0.0)
+    if window_ids:
+        stmt = (
+            select(Exchange.funding_window_id, func.coalesce(func.sum(Exchange.budget_amount), 0.0))
+            .where(
+                Exchange.funding_window_id.in_(set(window_ids)),
+                Exchange.status != ExchangeStatus.cancelled.value,
+            )
+            .group_by(Exchange.funding_window_id)
+        )
+        for window_id, total in session.execute(stmt):
+            found[window_id] = float(total)
+    return found
+
+
+def finances_exchanges(session: Session, *, window_id: int) -> bool:
+    stmt = select(Exchange.id).where(Exchange.funding_window_id == window_id).limit(1)
+    return session.scalar(stmt) is not None
