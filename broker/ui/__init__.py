@@ -20,6 +20,7 @@ from broker.ui.routes import (
     my_exchanges,
     offers,
     oidc,
+    plans,
     requests,
     shortlists,
 )
@@ -36,7 +37,7 @@ def install_ui(app: FastAPI) -> None:
     """Serve the staff pages and their stylesheet (before the catch-all that answers unknown /ui paths)."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui_static")
     # my_exchanges before my: /ui/my/{plural} would otherwise answer /ui/my/exchanges.
-    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, language)
+    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, plans, language)
     for module in (*modules, my_exchanges, my):
         app.include_router(module.router)
     app.include_router(fallback)
