@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from broker import reference
 from broker.auth import Principal
-from broker.models import Exchange, ExchangeStatus, FundingWindow, FundingWindowStatus, Role
+from broker.models import (
+    FUNDER_KINDS,
+    Exchange,
+    ExchangeStatus,
+    FundingWindow,
+    FundingWindowStatus,
+    Institution,
+    Role,
+)
 from broker.repositories.common import json_list_contains
 
 # What an institution sees of other funders' windows.
@@ -89,3 +97,20 @@ def committed_usd(session: Session, *, window_ids: Sequence[int]) -> dict[int, f
 def finances_exchanges(session: Session, *, window_id: int) -> bool:
     stmt = select(Exchange.id).where(Exchange.funding_window_id == window_id).limit(1)
     return session.scalar(stmt) is not None
+
+
+def funders(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every institution that may publish windows, by name."""
+    stmt = (
+        select(Institution.id, Institution.name)
+        .where(Institution.kind.in_([k.value for k in FUNDER_KINDS]))
+        .order_by(Institution.name, Institution.id)
+    )
+    return [(row[0], row[1]) for row in session.execute(stmt)]
+
+
+def institution_names(session: Session, *, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    stmt = select(Institution.id, Institution.name).where(Institution.id.in_(ids))
+    return {row[0]: row[1] for row in session.execute(stmt)}
