@@ -90,7 +90,8 @@ def committed_usd(session: Session, *, window_ids: Sequence[int]) -> dict[int, f
             .group_by(Exchange.funding_window_id)
         )
         for window_id, total in session.execute(stmt):
-            found[window_id] = float(total)
+            if window_id is not None:  # the IN above excludes NULL; mypy cannot tell
+                found[window_id] = float(total or 0.0)
     return found
 
 
