@@ -47,16 +47,15 @@ def filtered(
     sector: str | None = None,
     region: str | None = None,
 ) -> Select[FundingWindow]:
-    """Readable windows; ``sector`` matches a window naming the code or its group, ``region`` one
-    naming the M49 code on either side."""
+    """Readable windows; ``sector`` matches a window naming the code, its group or (for a group) one
+    of its codes; ``region`` one naming the M49 code on either side."""
     stmt = readable_statement(principal)
     if institution_id:
         stmt = stmt.where(FundingWindow.institution_id == institution_id)
     if status:
         stmt = stmt.where(FundingWindow.status == status)
     if sector:
-        group = reference.get_reference().sector_group(sector) if len(sector) == 5 else None
-        codes = [sector, group.code] if group else [sector]
+        codes = _sector_and_kin(sector)
         stmt = stmt.where(or_(*(json_list_contains(session, FundingWindow.sectors, c) for c in codes)))
     if region:
         stmt = stmt.where(
@@ -66,6 +65,15 @@ def filtered(
             )
         )
     return stmt
+
+
+def _sector_and_kin(code: str) -> list[str]:
+    """A purpose code and its group, or a group and its purpose codes (unknown: the code alone)."""
+    ref = reference.get_reference()
+    if len(code) == 5:
+        group = ref.sector_group(code)
+        return [code, group.code] if group else [code]
+    return [code, *(s.code for s in ref.sectors if s.group == code)]
 
 
 def get_readable(

@@ -172,15 +172,6 @@ def funder_names(session: Session, *, windows: list[FundingWindow]) -> dict[int,
     return repo.institution_names(session, ids={w.institution_id for w in windows})
 
 
-def may_write(principal: Principal, institution: Institution) -> bool:
-    """Whether ``principal`` may publish and change windows of ``institution``."""
-    if institution.kind not in FUNDER_KINDS:
-        return False
-    if principal.role in WRITERS:
-        return True
-    return principal.role == Role.institution and principal.institution_id == institution.id
-
-
 def _check_may_write(principal: Principal, institution_id: int) -> None:
     if principal.role in WRITERS:
         return

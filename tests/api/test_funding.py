@@ -229,8 +229,9 @@ def test_list_filters_by_funder_status_sector_and_region(
         assert found.status_code == 200, found.text
         return [w["id"] for w in found.json()["items"]]
 
-    assert ids(sector="12220") == [health["id"]]  # in the Health group the window names
-    assert ids(sector="13040") == [health["id"]] and ids(sector="140") == []
+    assert ids(sector="12220") == [health["id"]]  # in the Health group (120) the window names
+    assert ids(sector="13040") == [health["id"]] and ids(sector="140") == [water["id"]]  # 14010's group
+    assert ids(sector="130") == [health["id"]] and ids(sector="110") == []
     assert ids(sector="14010") == [water["id"]]
     assert ids(region="419") == [water["id"]] and ids(region="002") == [health["id"]]
     assert ids(status="closed") == [water["id"]] and ids(institution_id=funders.fund_id) == [health["id"]]
