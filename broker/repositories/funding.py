@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 
 from broker import reference
 from broker.auth import Principal
-from broker.models import Exchange, ExchangeStatus, FundingWindow, FundingWindowStatus, Role
+from broker.models import (
+    FUNDER_KINDS,
+    Exchange,
+    ExchangeStatus,
+    FundingWindow,
+    FundingWindowStatus,
+    Institution,
+    Role,
+)
 from broker.repositories.common import json_list_contains
 
 # What an institution sees of other funders' windows.
@@ -39,16 +47,15 @@ def filtered(
     sector: str | None = None,
     region: str | None = None,
 ) -> Select[FundingWindow]:
-    """Readable windows; ``sector`` matches a window naming the code or its group, ``region`` one
-    naming the M49 code on either side."""
+    """Readable windows; ``sector`` matches a window naming the code, its group or (for a group) one
+    of its codes; ``region`` one naming the M49 code on either side."""
     stmt = readable_statement(principal)
     if institution_id:
         stmt = stmt.where(FundingWindow.institution_id == institution_id)
     if status:
         stmt = stmt.where(FundingWindow.status == status)
     if sector:
-        group = reference.get_reference().sector_group(sector) if len(sector) == 5 else None
-        codes = [sector, group.code] if group else [sector]
+        codes = _sector_and_kin(sector)
         stmt = stmt.where(or_(*(json_list_contains(session, FundingWindow.sectors, c) for c in codes)))
     if region:
         stmt = stmt.where(
@@ -58,6 +65,15 @@ def filtered(
             )
         )
     return stmt
+
+
+def _sector_and_kin(code: str) -> list[str]:
+    """A purpose code and its group, or a group and its purpose codes (unknown: the code alone)."""
+    ref = reference.get_reference()
+    if len(code) == 5:
+        group = ref.sector_group(code)
+        return [code, group.code] if group else [code]
+    return [code, *(s.code for s in ref.sectors if s.group == code)]
 
 
 def get_readable(
@@ -82,10 +98,28 @@ def committed_usd(session: Session, *, window_ids: Sequence[int]) -> dict[int, f
             .group_by(Exchange.funding_window_id)
         )
         for window_id, total in session.execute(stmt):
-            found[window_id] = float(total)
+            if window_id is not None:  # the IN above excludes NULL; mypy cannot tell
+                found[window_id] = float(total or 0.0)
     return found
 
 
 def finances_exchanges(session: Session, *, window_id: int) -> bool:
     stmt = select(Exchange.id).where(Exchange.funding_window_id == window_id).limit(1)
     return session.scalar(stmt) is not None
+
+
+def funders(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every institution that may publish windows, by name."""
+    stmt = (
+        select(Institution.id, Institution.name)
+        .where(Institution.kind.in_([k.value for k in FUNDER_KINDS]))
+        .order_by(Institution.name, Institution.id)
+    )
+    return [(row[0], row[1]) for row in session.execute(stmt)]
+
+
+def institution_names(session: Session, *, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    stmt = select(Institution.id, Institution.name).where(Institution.id.in_(ids))
+    return {row[0]: row[1] for row in session.execute(stmt)}

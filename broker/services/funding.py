@@ -36,6 +36,7 @@ from broker.services.writes import apply_changes, check_version, flush, new_exte
 
 WRITERS = (Role.staff, Role.admin)
 NULLABLE = {"external_id", "text_language"}
+AMOUNTS_AND_DATES = ("max_per_exchange_usd", "envelope_usd", "opens_on", "closes_on")
 
 
 def create_window(
@@ -93,12 +94,23 @@ def update_window(
         changes["text_language_detected"] = changes["text_language"] is None
     if "status" in changes and changes["status"] is not None:
         changes["status"] = changes["status"].value
-    apply_changes(window, changes, nullable=NULLABLE | {"text_language_detected"})
+    # Judged before any field is set, so a refused change leaves the loaded window as it was.
+    refused = sorted(k for k, v in changes.items() if v is None and k not in NULLABLE)
+    if refused:
+        raise InvalidInput(
+            [{"loc": ["body", k], "msg": f"{k} cannot be null", "type": "null"} for k in refused]
+        )
+    after = {k: changes.get(k, getattr(window, k)) for k in AMOUNTS_AND_DATES}
     try:
-        check_amounts_and_dates(max_per_exchange=window.max_per_exchange_usd, envelope=window.envelope_usd,
-                                opens=window.opens_on, closes=window.closes_on)  # fmt: skip
+        check_amounts_and_dates(
+            max_per_exchange=after["max_per_exchange_usd"],
+            envelope=after["envelope_usd"],
+            opens=after["opens_on"],
+            closes=after["closes_on"],
+        )
     except ValueError as exc:
         raise InvalidInput([{"loc": ["body"], "msg": str(exc), "type": "value_error"}]) from None
+    apply_changes(window, changes, nullable=NULLABLE)
     understand_window(session, encoder=encoder, window=window)  # embedding: a no-op for an unchanged mandate
     flush(session, what=what)
     audit.record(session, event="funding_window.updated", principal=principal, subject=what,
@@ -151,13 +163,13 @@ def window_mandate_vector(session: Session, window: FundingWindow, engine: Match
     return vector
 
 
-def may_write(principal: Principal, institution: Institution) -> bool:
-    """Whether ``principal`` may publish and change windows of ``institution``."""
-    if institution.kind not in FUNDER_KINDS:
-        return False
-    if principal.role in WRITERS:
-        return True
-    return principal.role == Role.institution and principal.institution_id == institution.id
+def funder_choices(session: Session) -> list[tuple[int, str]]:
+    """(id, name) of the institutions staff may publish a window for."""
+    return repo.funders(session)
+
+
+def funder_names(session: Session, *, windows: list[FundingWindow]) -> dict[int, str]:
+    return repo.institution_names(session, ids={w.institution_id for w in windows})
 
 
 def _check_may_write(principal: Principal, institution_id: int) -> None:

@@ -1,7 +1,7 @@
 """Server-rendered pages under /ui: sign in (password, single sign-on or API key); staff review ranked
-matches, follow the exchanges opened from them and their results, and see the gaps; institutions
-post their own requests and offers under /ui/my, signal on their matches and report on their
-exchanges; everyone manages their account."""
+matches, follow the exchanges opened from them and their results, see the gaps and keep the
+funders' windows; institutions post their own requests and offers (and a funder its windows) under
+/ui/my, signal on their matches and report on their exchanges; everyone manages their account."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from broker.ui.routes import (
     account,
     auth,
     exchanges,
+    funding,
     gaps,
     language,
     my,
@@ -36,8 +37,10 @@ def not_found(request: Request, path: str) -> HTMLResponse:
 def install_ui(app: FastAPI) -> None:
     """Serve the staff pages and their stylesheet (before the catch-all that answers unknown /ui paths)."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui_static")
-    # my_exchanges before my: /ui/my/{plural} would otherwise answer /ui/my/exchanges.
-    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, plans, language)
-    for module in (*modules, my_exchanges, my):
+    # my_exchanges and funding's own pages before my: /ui/my/{plural} would otherwise answer them.
+    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, funding, plans, language)
+    for module in (*modules, my_exchanges):
         app.include_router(module.router)
+    app.include_router(funding.my_router)
+    app.include_router(my.router)
     app.include_router(fallback)

@@ -11,7 +11,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from broker.models import Exchange, Match
-from tests.factories import make_caller, make_institution, make_offer, make_request, make_user
+from tests.factories import (
+    make_caller,
+    make_funding_window,
+    make_institution,
+    make_offer,
+    make_request,
+    make_user,
+)
 
 ROLES = ["none", "revoked", "inst_a", "inst_b", "broker", "staff", "admin"]
 
@@ -83,6 +90,8 @@ def world(session: Session) -> World:
         "user_a": make_user(session, "institution", a, email="member@institution-a.org").id,
         "import_job": _broker_job(session, callers["broker"].key_id),
         "sub_a": _subscription(session, callers["inst_a"].key_id, a.id),
+        "window_a": make_funding_window(session, a).id,  # A is a government: a funder
+        "draft_window_a": make_funding_window(session, a, status="draft").id,
     }
     return World(ids=ids, headers=headers)
 
@@ -134,6 +143,19 @@ def request_body(ids: dict[str, int]) -> dict[str, Any]:
         "title": "Raise tax revenue",
         "description": "Our tax base is narrow.",
         "sectors": ["15111"],
+    }
+
+
+def window_body(ids: dict[str, int]) -> dict[str, Any]:
+    return {
+        "institution_id": ids["a"],
+        "title": "Tax exchanges",
+        "mandate": "Finances exchanges on tax administration.",
+        "sectors": ["150"],
+        "max_per_exchange_usd": 20000,
+        "envelope_usd": 60000,
+        "opens_on": "2027-01-01",
+        "closes_on": "2027-06-30",
     }
 
 
@@ -273,6 +295,24 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ("POST", "/api/v1/subscriptions/{sub_a}/secret", None, [A, A, 200, 404, 404, 404, 200]),
     ("GET", "/api/v1/subscriptions/{sub_a}/deliveries", None, [A, A, 200, 404, 404, 404, 200]),
     ("DELETE", "/api/v1/subscriptions/{sub_a}", None, [A, A, 204, 404, 404, 404, 204]),
+    # funding windows: a funder writes its own, staff and admins any; everyone reads open ones
+    ("POST", "/api/v1/funding-windows", window_body, [A, A, 201, 403, 403, 201, 201]),
+    ("GET", "/api/v1/funding-windows", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/funding-windows/{window_a}", None, [A, A, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/funding-windows/{draft_window_a}", None, [A, A, 200, 404, 200, 200, 200]),
+    (
+        "PATCH",
+        "/api/v1/funding-windows/{window_a}",
+        lambda ids: {"version": 1, "title": "Renamed window"},
+        [A, A, 200, 403, 403, 200, 200],
+    ),
+    (
+        "PATCH",
+        "/api/v1/funding-windows/{draft_window_a}",
+        lambda ids: {"version": 1, "status": "open"},
+        [A, A, 200, 404, 403, 200, 200],
+    ),
+    ("DELETE", "/api/v1/funding-windows/{draft_window_a}", None, [A, A, 204, 404, 403, 204, 204]),
     ("POST", "/api/v1/keys", lambda ids: {"name": "k", "role": "staff"}, [A, A, 403, 403, 403, 403, 201]),
     ("GET", "/api/v1/keys", None, [A, A, 403, 403, 403, 403, 200]),
     ("GET", "/api/v1/audit-events", None, [A, A, 403, 403, 403, 403, 200]),

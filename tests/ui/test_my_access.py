@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from broker.models import Exchange, Match
-from tests.factories import make_caller, make_institution, make_offer, make_request
+from tests.factories import make_caller, make_funding_window, make_institution, make_offer, make_request
 from tests.ui.conftest import signed_in
 
 ROLES = ["none", "inst_a", "inst_b", "staff", "broker"]
@@ -25,6 +25,19 @@ def _record(ids: dict[str, int]) -> dict[str, str]:
         "title": "Raise tax revenue",
         "description": "Our tax base is narrow and collection is slow.",
         "sectors": "15111",
+        "status": "open",
+        "version": "1",
+    }
+
+
+def _window(ids: dict[str, int]) -> dict[str, Any]:
+    return {
+        "title": "Tax exchanges",
+        "mandate": "Finances exchanges on tax administration.",
+        "max_per_exchange_usd": "20000",
+        "envelope_usd": "60000",
+        "opens_on": "2027-01-01",
+        "closes_on": "2027-06-30",
         "status": "open",
         "version": "1",
     }
@@ -87,6 +100,17 @@ CASES: list[tuple[str, str, Any, list[Any]]] = [
         lambda ids: {"version": "0", "relevance": "5", "usefulness": "4"},
         [(303, SIGN_IN), 409, 404, 403, 403],  # planned: reports come once it is completed
     ),
+    # funding windows: A and B are governments (funders); each keeps its own windows
+    ("GET", "/ui/my/funding", None, [(303, SIGN_IN), 200, 200, (303, STAFF_HOME), (303, STAFF_HOME)]),
+    ("GET", "/ui/my/funding/new", None, [(303, SIGN_IN), 200, 200, (303, STAFF_HOME), (303, STAFF_HOME)]),
+    (
+        "GET",
+        "/ui/my/funding/{window}",
+        None,
+        [(303, SIGN_IN), 200, 404, (303, STAFF_HOME), (303, STAFF_HOME)],
+    ),
+    ("POST", "/ui/my/funding/new", _window, [(303, SIGN_IN), (303, MINE), (303, MINE), 403, 403]),
+    ("POST", "/ui/my/funding/{window}", _window, [(303, SIGN_IN), (303, MINE), 404, 403, 403]),
     (
         "POST",
         "/ui/my/matches/{match}/signal",
@@ -119,7 +143,7 @@ def test_access(
     session.add(exchange)
     session.flush()
     ids = {"request": request.id, "draft": draft.id, "offer": offer.id, "match": match.id,
-           "exchange": exchange.id}  # fmt: skip
+           "exchange": exchange.id, "window": make_funding_window(session, a).id}  # fmt: skip
     keys = {"inst_a": ("institution", a), "inst_b": ("institution", b), "staff": ("staff", None)}
     keys["broker"] = ("broker", None)
     csrf = ""

@@ -36,7 +36,7 @@ def list_windows(
     status: FundingWindowStatus | None = None,
     sector: Annotated[
         str | None,
-        Query(pattern=r"^\d{3}(\d{2})?$", description="DAC code: windows naming it or its group"),
+        Query(pattern=r"^\d{3}(\d{2})?$", description="DAC code or group: windows naming it or its kin"),
     ] = None,
     region: Annotated[
         str | None, Query(pattern=r"^\d{3}$", description="M49 code: windows naming it on either side")
