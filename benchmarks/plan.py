@@ -122,6 +122,7 @@ def build(args: argparse.Namespace) -> tuple[PlanningProblem, list[tuple[int, in
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     load = Path("/proc/loadavg").read_text().strip()
+    begin = time.perf_counter()
     problem, cells, timings = build(args)
     start = time.perf_counter()
     with _stdout_to_stderr():
@@ -158,6 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "displaced": reasons,
         "whatif_s": round(whatif_s, 4),
         "top_cells": [[list(g.cell), g.unserved, g.would_serve] for g in gaps[:3]],
+        "total_s": round(time.perf_counter() - begin, 3),
     }
 
 
@@ -183,7 +185,8 @@ def main() -> None:
     print(f"1-min load average at start: {report['load_average_at_start']}")
     print(
         f"{report['requests']} requests x {report['offers']} offers x {report['windows']} windows; "
-        f"top {report['offers_per_request']} offers per request, {report['windows_per_pair']} lines per pair: "
+        f"top {report['offers_per_request']} offers per request, "
+        f"{report['windows_per_pair']} lines per pair: "
         f"{report['lines_before_prune']} lines before prune, {report['lines']} after"
     )
     print(
@@ -196,11 +199,17 @@ def main() -> None:
         f"{report['plan_report_s']:.2f} s, what-if {report['whatif_s'] * 1e3:.1f} ms"
     )
     print(
-        f"objective {report['objective']:.3f} (bound {report['bound']:.3f}), greedy {report['greedy_objective']:.3f}, "
+        f"objective {report['objective']:.3f} (bound {report['bound']:.3f}), "
+        f"greedy {report['greedy_objective']:.3f}, "
         f"ratio {report['greedy_ratio']:.4f}; served {report['served']} (greedy {report['greedy_served']}); "
         f"greedy meets the floors: {report['greedy_meets_floors']}"
     )
-    print(f"displaced lines by reason: {report['displaced']}; top cells: {report['top_cells']}")
+    print(f"displaced lines by reason: {report['displaced']}")
+    print(
+        "what-if, top cells [(sector group, region), unserved, a new offer of capacity 3 serves]: "
+        f"{report['top_cells']}"
+    )
+    print(f"total {report['total_s']:.2f} s")
 
 
 if __name__ == "__main__":
