@@ -159,6 +159,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "displaced": reasons,
         "whatif_s": round(whatif_s, 4),
         "top_cells": [[list(g.cell), g.unserved, g.would_serve] for g in gaps[:3]],
+        "shortfalls": [[f.floor, f.group, f.required, f.max_servable] for f in plan.solution.shortfalls],
         "total_s": round(time.perf_counter() - begin, 3),
     }
 
@@ -198,6 +199,9 @@ def main() -> None:
         f"solve {report['solve_s']:.2f} s ({report['status']}, gap {gap}), whole report "
         f"{report['plan_report_s']:.2f} s, what-if {report['whatif_s'] * 1e3:.1f} ms"
     )
+    if report["objective"] is None:  # infeasible floors, or no plan before the limit
+        print(f"no plan; floors short [floor, group, required, servable]: {report['shortfalls']}")
+        return
     print(
         f"objective {report['objective']:.3f} (bound {report['bound']:.3f}), "
         f"greedy {report['greedy_objective']:.3f}, "
