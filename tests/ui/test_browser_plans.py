@@ -45,10 +45,10 @@ def test_staff_build_a_plan_review_it_and_shortlist_three_lines(
 ) -> None:
     page = _new_page(browser, space)  # type: ignore[arg-type]
     _sign_in(page, space.staff, lands_on="/ui/requests")
-    page.get_by_role("link", name="Plans").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Plans", exact=True).click()
     page.wait_for_url("**/ui/plans")
     expect(page.get_by_text("No plan yet.")).to_be_visible()
-    page.get_by_label("Name").fill("Demo portfolio")
+    page.get_by_label("Name", exact=True).fill("Demo portfolio")
     page.get_by_role("button", name="Build the plan over every open request").click()
     page.wait_for_url(re.compile(r".*/ui/plans/\d+$"), timeout=120_000)
     plan_id = int(page.url.rsplit("/", 1)[1])
