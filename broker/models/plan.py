@@ -80,7 +80,7 @@ class PortfolioLine(Base):
     cost_usd: Mapped[float | None] = mapped_column(Float)  # the pair's estimated cost
     reasons_detail: Mapped[list[dict[str, Any]]] = mapped_column(default=list)  # the window's reasons
     # The request's own best line when the plan gives it another (or none), and why.
-    displaced: Mapped[dict[str, Any] | None] = mapped_column()
+    displaced: Mapped[list[dict[str, Any]] | None] = mapped_column(default=list)
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
     shortlisted_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -64,9 +64,9 @@ class Eligibility:
             return False
         return not self.incomes or side.income in self.incomes
 
-    def why(self, side: Side) -> dict[str, object]:
+    def why(self, side: Side) -> dict[str, str]:
         """The listed place that admits ``side`` (country first, then its narrowest listed region)."""
-        if side.country in self.countries:
+        if side.country is not None and side.country in self.countries:
             return {"country": side.country}
         shared = sorted(side.regions & self.regions)
         return {"region": shared[0]} if shared else {}

@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 import numpy as np
 from sqlalchemy import extract, func, select
@@ -204,9 +205,10 @@ def build(session: Session, *, engine: MatchEngine, principal: Principal, data: 
             problem, solution.selection, cells=cells, capacity=data.new_offer_capacity or UNLIMITED_NEW_OFFER
         )
         plan.unlock = [
-            {"sector_group": g.cell[0], "region": g.cell[1], "unserved": g.unserved, "open": g.open,
+            {"sector_group": group, "region": region, "unserved": g.unserved, "open": g.open,
              "would_serve": g.would_serve}
             for g in gaps
+            for group, region in [cast(tuple[str | None, str | None], g.cell)]
         ]  # fmt: skip
     session.add(plan)
     flush(session, what="plan")

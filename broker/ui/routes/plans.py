@@ -48,7 +48,7 @@ def _plan_request(fields: PlanFields) -> PlanCreate:
         raise FormErrors.of(InvalidInput([dict(e) for e in exc.errors()])) from None
 
 
-def _number(text: str, field: str, kind: type = int) -> int | float:  # type: ignore[type-arg]
+def _number(text: str, field: str, kind: type = int) -> int | float:
     try:
         return kind(text.strip())  # type: ignore[no-any-return]
     except ValueError:
