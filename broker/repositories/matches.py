@@ -91,6 +91,21 @@ def matches_for_request(
     return list(session.scalars(stmt).unique())
 
 
+def ensure_unranked(session: Session, *, request_id: int, row: dict[str, Any]) -> Match:
+    """The pair's match; inserted as a proposal outside the ranked list (rank null) when it has none.
+
+    A concurrent insert of the same pair (a ranking storing its list) wins without an error: the
+    insert does nothing on the unique (request, offer) key, and the row is read back.
+    """
+    now = utcnow()
+    values = {**row, "rank": None, "request_id": request_id, "computed_at": now, "status": "proposed",
+              "version": 1, "created_at": now, "updated_at": now}  # fmt: skip
+    stmt = _upsert(session)(Match).values(values)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["request_id", "offer_id"]))
+    found = select(Match).where(Match.request_id == request_id, Match.offer_id == row["offer_id"])
+    return session.scalars(found).one()
+
+
 def ranked_for_request(session: Session, *, request_id: int) -> dict[int, Match]:
     """The request's ranked matches (rank set) by offer id, fresh from the database."""
     stmt = (

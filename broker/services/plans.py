@@ -55,6 +55,7 @@ from broker.ranking.codebook import demand_row
 from broker.ranking.engine import Explained, MatchEngine
 from broker.ranking.service import match_fields, parties
 from broker.reference import get_reference
+from broker.repositories import matches as matches_repo
 from broker.schemas.match import ReviewCreate
 from broker.schemas.plan import (
     CellRead,
@@ -448,18 +449,9 @@ def _cell(request: KnowledgeRequest) -> tuple[str | None, str | None]:
 
 def _proposed_match(session: Session, request_id: int, cand: Candidate, profile: str) -> Match:
     """The pair's match row; a new proposed one, outside the request's ranked list, when it has none."""
-    match = session.scalar(
-        select(Match).where(Match.request_id == request_id, Match.offer_id == cand.offer_id)
+    return matches_repo.ensure_unranked(
+        session, request_id=request_id, row=match_fields(cand.explained, profile)
     )
-    if match is not None:
-        return match
-    fields = match_fields(cand.explained, profile)
-    fields.pop("offer_id")
-    fields["rank"] = None
-    match = Match(request_id=request_id, offer_id=cand.offer_id, **fields)
-    session.add(match)
-    flush(session, what=f"match for request {request_id}")
-    return match
 
 
 def _window_summaries(session: Session, ids: list[int]) -> dict[int, WindowSummary]:
