@@ -168,3 +168,14 @@ def test_bad_plans_are_refused_and_nothing_is_stored(
         assert message in response.text, (message, response.text)
     assert client.post(URL, json={}, headers=world.institution.headers).status_code == 403
     assert session.scalars(select(PortfolioPlan)).all() == []
+
+
+def test_a_plan_too_large_to_check_is_refused(
+    client: TestClient, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broker.services import plans
+
+    monkeypatch.setattr(plans, "MAX_WINDOW_CHECKS", 2)
+    response = client.post(URL, json={"funding": "optional"}, headers=world.staff.headers)
+    assert response.status_code == 422 and "combinations, more than 2" in response.text
+    assert session.scalars(select(PortfolioPlan)).all() == []
