@@ -6,13 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from broker.api.deps import EngineDep, RowId, SessionDep
-from broker.models import AssignmentStatus, MatchStatus, RequestStatus
+from broker.models import AssignmentStatus, KnowledgeRequest, MatchStatus, RequestStatus
+from broker.ranking.engine import MatchEngine
 from broker.repositories import workspace as repo
 from broker.schemas.common import MAX_ID
 from broker.schemas.match import ReviewCreate
-from broker.services import assignments, exchange_pages, reviews, ui_workspace
+from broker.schemas.triangle import TriangleList
+from broker.services import assignments, exchange_pages, reviews, triangles, ui_workspace
+from broker.services.principal import Principal
 from broker.ui.assignment_form import assignment_form
 from broker.ui.deps import PostingViewerDep, ViewerDep
 from broker.ui.listing import ListQuery, pager, region_and_sector_choices
@@ -104,8 +108,18 @@ def request_page(
         ),
         "assigned": assigned,
         "assignment_statuses": [s.value for s in AssignmentStatus],
+        "triangles": _triangles(session, engine, viewer.principal, page.request),
     }
     return render(request, "request.html", context)
+
+
+def _triangles(
+    session: Session, engine: MatchEngine, principal: Principal, record: KnowledgeRequest
+) -> TriangleList | None:
+    """The funding windows that could finance the request's best offers (open requests, open windows)."""
+    if record.status != RequestStatus.open or not triangles.open_windows(session):
+        return None
+    return triangles.for_request(session, engine=engine, principal=principal, request_id=record.id, limit=5)
 
 
 @router.post("/matches/{match_id}/review")
