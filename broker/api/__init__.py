@@ -12,12 +12,14 @@ from broker.api.routes.institutions import router as institutions_router
 from broker.api.routes.keys import router as keys_router
 from broker.api.routes.knowledge import offers_router, requests_router
 from broker.api.routes.matches import router as matches_router
+from broker.api.routes.plans import router as plans_router
 from broker.api.routes.profiles import router as profiles_router
 from broker.api.routes.ranking import router as ranking_router
 from broker.api.routes.signals import router as signals_router
 from broker.api.routes.subscriptions import router as subscriptions_router
 from broker.api.routes.suggest import router as suggest_router
 from broker.api.routes.taxonomy import router as taxonomy_router
+from broker.api.routes.triangles import router as triangles_router
 from broker.api.routes.users import router as users_router
 
 api_router = APIRouter(prefix="/api/v1")
@@ -30,6 +32,7 @@ for _router in (
     signals_router,
     exchanges_router,
     funding_router,
+    plans_router,
     subscriptions_router,
     keys_router,
     taxonomy_router,
@@ -42,3 +45,4 @@ for _router in (
     api_router.include_router(_router)
 # Every ranking endpoint embeds and scores: limited per key (the import and learn routes say so themselves).
 api_router.include_router(ranking_router, dependencies=[ExpensiveCall])
+api_router.include_router(triangles_router, dependencies=[ExpensiveCall])

@@ -31,6 +31,7 @@ from broker.i18n.names import (
 )
 from broker.matching import Reason
 
+EXACT_AMOUNTS = frozenset({"budget_usd", "max_usd"})
 LEGACY_CODE = "text"  # a reason stored as a plain English sentence, before reasons had codes
 
 REASON_MESSAGES: dict[str, str] = {
@@ -64,6 +65,15 @@ REASON_MESSAGES: dict[str, str] = {
     "cost.within_budget": N_("Estimated cost %(cost_usd)s, within the budget of %(budget_usd)s"),
     "cost.over_budget": N_("Estimated cost %(cost_usd)s, over the budget of %(budget_usd)s"),
     "track_record.none": N_("No completed exchanges yet (neutral)"),
+    "window.covers_country": N_("Window covers %(country)s"),
+    "window.covers_region": N_("Window covers %(region)s"),
+    "window.covers_any": N_("Window open to receiving countries anywhere"),
+    "window.pays": N_("Pays up to %(max_usd)s per exchange; %(needed_usd)s needed after co-financing"),
+    "window.cofinancing": N_("Co-financing %(share)s"),
+    "window.sector": N_("Window funds %(sector)s"),
+    "window.sector_group": N_("Window funds the sector group %(group)s"),
+    "window.sector_other": N_("Window funds other sectors than the pair's"),
+    "window.mandate": N_("Mandate fit %(score)s"),
     "relevance.weak": N_(
         "Weak topical relevance (%(relevance)s): region, modality, language and cost count for "
         "%(share)s of their weight"
@@ -98,8 +108,8 @@ def _names(param: object, name: Callable[[str], str], locale: str) -> str:
 
 def _value(key: str, param: object, locale: str) -> str:
     """One parameter as text in ``locale``, by what its key names."""
-    if key.endswith("_usd"):
-        return format_money(float(str(param)), locale, estimate=key != "budget_usd")
+    if key.endswith("_usd"):  # amounts someone set are exact; the rest are planning estimates
+        return format_money(float(str(param)), locale, estimate=key not in EXACT_AMOUNTS)
     if key in ("score", "relevance"):
         return format_number(float(str(param)), locale)
     if key == "rating":  # one decimal, as receivers read a mark out of 5

@@ -29,6 +29,7 @@ from broker.models.import_job import ImportJob, ImportJobStatus
 from broker.models.institution import Institution, InstitutionKind
 from broker.models.knowledge import KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.models.match import Match, MatchReview, MatchStatus
+from broker.models.plan import FundingMode, PortfolioLine, PortfolioPlan
 from broker.models.scoring import Embedding, ScoringProfile
 from broker.models.signal import MatchSide, MatchSignal, SignalKind
 from broker.models.ui_session import UiSession
@@ -56,6 +57,7 @@ __all__ = [
     "ExchangeReport",
     "ExchangeSide",
     "ExchangeStatus",
+    "FundingMode",
     "FundingWindow",
     "FundingWindowStatus",
     "ImportJob",
@@ -70,6 +72,8 @@ __all__ = [
     "MatchStatus",
     "Offer",
     "OfferStatus",
+    "PortfolioLine",
+    "PortfolioPlan",
     "RequestAssignment",
     "RequestStatus",
     "Role",

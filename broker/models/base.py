@@ -54,6 +54,7 @@ class Base(DeclarativeBase):
         list[str]: JsonType,
         list[int]: JsonType,
         dict[str, Any]: JsonType,
+        list[dict[str, Any]]: JsonType,
         dict[str, float]: JsonType,
     }
 

@@ -1,7 +1,9 @@
 """The baselines the plan is compared with: each request's own best, and the greedy plan.
 
-*Own best*: what a request would take if it were alone: its k best lines with distinct offers among
-those it could take alone (offer capacity >= 1, cost within the window's envelope).
+*Own best*: what a request would take if it were alone: its best lines with distinct offers, taken
+best first while it could take them alone (offer capacity >= 1, cost within what is left of the
+window's envelope). With k = 1 that is its best takeable line; with k > 1 under an envelope it is
+the greedy pick, not necessarily the request's best k-set.
 
 *Greedy*: requests in turn, by their best line's score (highest first, ties by request code), each
 take their best lines still feasible given what earlier requests took. Lines rank by score, then

@@ -95,7 +95,8 @@ def displacements(
             out.append(Displacement(r, _line(problem, c), "envelope"))
             continue
         scores = plan_scores.get(r, [])
-        if len(scores) >= problem.per_request and min(scores) >= problem.score[c] - _SLACK:
+        weakest = min(scores) if len(scores) >= problem.per_request else 0.0  # a free slot scores 0
+        if weakest >= problem.score[c] - _SLACK:
             reason = "tie"
         elif problem.floors and status == PlanStatus.OPTIMAL:
             reason = "floors"

@@ -195,7 +195,11 @@ class PlanningProblem:
                 raise PlanningInputError(f"floor {floor.label!r}: groups must have one label per request")
 
     def restrict(self, lines: NDArray[np.intp]) -> PlanningProblem:
-        """The same problem over a subset of its lines (e.g. ``prune``'s), in the given order."""
+        """The same problem over a subset of its lines (e.g. ``prune``'s): its line i is ``lines[i]``.
+
+        Line indices in results (``Selection.lines``, ``PlanLine.line``) then refer to the subset;
+        ``lines[index]`` maps them back.
+        """
         return PlanningProblem(
             n_requests=self.n_requests,
             request=self.request[lines],

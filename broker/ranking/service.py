@@ -86,14 +86,14 @@ def matches_for_request(
     key = (request.id, request.change_seq, institution.version, engine.generation, chosen.id, chosen.version,
            limit, per_institution, int(now // 60))  # fmt: skip
     ranked = engine.remembered(key, rank)
-    rows = [_row(e, chosen.name) for e in ranked]
+    rows = [match_fields(e, chosen.name) for e in ranked]
     stored = repo.ranked_for_request(session, request_id=request.id)
     if not _same_list(stored, rows):
         begin_writing(session)
         repo.upsert_ranked(session, request_id=request.id, rows=rows)
         repo.unrank_others(session, request_id=request.id, keep_offer_ids=[e.match.id for e in ranked])
         stored = repo.ranked_for_request(session, request_id=request.id)
-    offers = _parties(session, Offer, [e.match.id for e in ranked])
+    offers = parties(session, Offer, [e.match.id for e in ranked])
     items = [
         _item(
             engine,
@@ -145,7 +145,7 @@ def requests_for_offer(
         now=time.time(),
     )
     stored = repo.existing_for_offer(session, offer_id=offer.id, request_ids=[e.match.id for e in ranked])
-    requests = _parties(session, KnowledgeRequest, [e.match.id for e in ranked])
+    requests = parties(session, KnowledgeRequest, [e.match.id for e in ranked])
     items = [
         _item(
             engine,
@@ -204,7 +204,7 @@ def explore(
     key = ("explore", body, asker, engine.generation, chosen.id, chosen.version, limit, per_institution,
            int(now // 60))  # fmt: skip
     ranked = engine.remembered(key, rank)
-    offers = _parties(session, Offer, [e.match.id for e in ranked])
+    offers = parties(session, Offer, [e.match.id for e in ranked])
     items = [
         _item(engine, e, request_id=None, offer_id=e.match.id, stored=None, offer=offers.get(e.match.id))
         for e in ranked
@@ -239,7 +239,7 @@ def _require_own_or_reviewer(principal: Principal, institution_id: int) -> None:
         raise Forbidden("an institution key may only rank matches for its own requests and offers")
 
 
-def _row(e: Explained, profile: str) -> dict[str, object]:
+def match_fields(e: Explained, profile: str) -> dict[str, object]:
     m = e.match
     return {
         "offer_id": m.id,
@@ -268,7 +268,7 @@ def _cost(engine: MatchEngine, e: Explained) -> CostBreakdownRead:
     )
 
 
-def _parties(
+def parties(
     session: Session, model: type[Offer] | type[KnowledgeRequest], ids: list[int]
 ) -> dict[int, PartySummary]:
     """One line about each ranked offer (or request): title, institution, country."""

@@ -21,6 +21,7 @@ from broker.ui.routes import (
     my_exchanges,
     offers,
     oidc,
+    plans,
     requests,
     shortlists,
 )
@@ -37,7 +38,7 @@ def install_ui(app: FastAPI) -> None:
     """Serve the staff pages and their stylesheet (before the catch-all that answers unknown /ui paths)."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui_static")
     # my_exchanges and funding's own pages before my: /ui/my/{plural} would otherwise answer them.
-    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, funding, language)
+    modules = (auth, account, oidc, requests, shortlists, offers, gaps, exchanges, funding, plans, language)
     for module in (*modules, my_exchanges):
         app.include_router(module.router)
     app.include_router(funding.my_router)

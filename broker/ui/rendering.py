@@ -159,6 +159,10 @@ def _sector(code: str) -> str:
     return f"{sector_name(code)} ({code})"
 
 
+def _sector_group(code: str) -> str:
+    return sector_name(code, "group")
+
+
 def _modality(code: str) -> str:
     return modality_name(code, _locale.get())
 
@@ -220,6 +224,7 @@ templates.env.filters.update(
     region=_region,
     m49=_m49,
     sector=_sector,
+    sector_group=_sector_group,
     modality=_modality,
     language=_language,
     when=_when,

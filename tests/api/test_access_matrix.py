@@ -93,6 +93,7 @@ def world(session: Session) -> World:
         "window_a": make_funding_window(session, a).id,  # A is a government: a funder
         "draft_window_a": make_funding_window(session, a, status="draft").id,
     }
+    ids |= _plan(session, request_a.id, offer_c.id, match.id)
     return World(ids=ids, headers=headers)
 
 
@@ -106,6 +107,29 @@ def _broker_job(session: Session, key_id: int) -> int:
     session.add(job)
     session.flush()
     return job.id
+
+
+def _plan(session: Session, request_id: int, offer_id: int, match_id: int) -> dict[str, int]:
+    from broker.models import PortfolioLine, PortfolioPlan
+
+    plan = PortfolioPlan(
+        name="plan", profile="default", funding="none", offers_per_request=1, parameters={},
+        solver_status="optimal", objective=0.5, bound=0.5, greedy_objective=0.5, greedy_meets_floors=True,
+        solve_ms=1.0, n_requests=1, n_candidates=1, n_served=1, created_by_name="staff",
+    )  # fmt: skip
+    session.add(plan)
+    session.flush()
+    line = PortfolioLine(
+        plan_id=plan.id,
+        request_id=request_id,
+        offer_id=offer_id,
+        score=0.5,
+        pair_score=0.5,
+        match_id=match_id,
+    )
+    session.add(line)
+    session.flush()
+    return {"plan": plan.id, "plan_line": line.id}
 
 
 def _subscription(session: Session, key_id: int, institution_id: int) -> int:
@@ -332,6 +356,21 @@ CASES: list[tuple[str, str, Any, list[int]]] = [
     ("GET", "/api/v1/requests/{request_a}/matches", None, [A, A, 200, 403, 200, 200, 200]),
     ("GET", "/api/v1/requests/{draft_request_a}/matches", None, [A, A, 200, 404, 200, 200, 200]),
     ("GET", "/api/v1/offers/{offer_a}/matches", None, [A, A, 200, 403, 200, 200, 200]),
+    # triangular matching: the record's own institution or the team; a window's funder or the team
+    ("GET", "/api/v1/requests/{request_a}/triangles", None, [A, A, 200, 403, 200, 200, 200]),
+    ("GET", "/api/v1/requests/{draft_request_a}/triangles", None, [A, A, 200, 404, 200, 200, 200]),
+    ("GET", "/api/v1/offers/{offer_a}/triangles", None, [A, A, 200, 403, 200, 200, 200]),
+    ("GET", "/api/v1/funding-windows/{window_a}/pairs", None, [A, A, 200, 403, 200, 200, 200]),
+    # portfolio plans: staff, brokers and admins build and read them; staff and admins shortlist
+    ("POST", "/api/v1/plans", lambda ids: {}, [A, A, 403, 403, 201, 201, 201]),
+    ("GET", "/api/v1/plans", None, [A, A, 403, 403, 200, 200, 200]),
+    ("GET", "/api/v1/plans/{plan}", None, [A, A, 403, 403, 200, 200, 200]),
+    (
+        "POST",
+        "/api/v1/plans/{plan}/shortlist",
+        lambda ids: {"line_ids": [ids["plan_line"]]},
+        [A, A, 403, 403, 403, 200, 200],
+    ),
     (
         "POST",
         "/api/v1/match",

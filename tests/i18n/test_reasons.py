@@ -46,6 +46,15 @@ SAMPLES = {
     "track_record.elsewhere": {"count": 3, "rating": 4.0, "value": 0.54},
     "track_record.elsewhere_unrated": {"count": 1, "value": 0.51},
     "track_record.none": {"value": 0.5},
+    "window.covers_country": {"country": "MOZ"},
+    "window.covers_region": {"region": "002"},
+    "window.covers_any": {},
+    "window.pays": {"max_usd": 50_000.0, "needed_usd": 32_000.0},
+    "window.cofinancing": {"share": 0.2},
+    "window.sector": {"sector": ["12220"]},
+    "window.sector_group": {"group": ["120"]},
+    "window.sector_other": {},
+    "window.mandate": {"score": 0.62},
 }
 
 

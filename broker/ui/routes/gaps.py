@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from broker.api.deps import EngineDep, SessionDep
-from broker.services import gaps
+from broker.services import gaps, plans
 from broker.services.ui_sessions import REVIEWER_ROLES
 from broker.ui.deps import PostingViewerDep, ViewerDep
 from broker.ui.rendering import UiRoute, redirect, render
@@ -25,6 +25,7 @@ def gap_view(
         "gaps": gaps.gap_map(session),
         "ranked": ranked,
         "unknown": gaps.UNKNOWN,
+        "plan": plans.latest(session),
     }
     return render(request, "gaps.html", context)
 
