@@ -11,12 +11,14 @@ from broker.reference import (
     UnknownCode,
     resolve_country,
     validate_countries,
+    validate_income_levels,
     validate_languages,
     validate_modalities,
     validate_outcomes,
     validate_sdg_targets,
     validate_sdgs,
     validate_sectors,
+    validate_sectors_or_groups,
 )
 
 
@@ -129,3 +131,23 @@ def test_duplicates_raise_naming_the_duplicate(call: object, values: list[str], 
 def test_duplicate_message_names_the_resolved_code() -> None:
     with pytest.raises(DuplicateCode, match=r"duplicate country 'KE' \(already given as KEN\)"):
         validate_countries(["Kenya", "KE"])
+
+
+def test_window_sectors_take_groups_and_purpose_codes_but_not_categories() -> None:
+    assert validate_sectors_or_groups(["120", "13040", " 110 "]) == ["120", "13040", "110"]
+    with pytest.raises(UnknownCode) as category:
+        validate_sectors_or_groups(["121"])  # Health, General: a category of group 120
+    assert category.value.suggestions == ["120"]
+    with pytest.raises(UnknownCode):
+        validate_sectors_or_groups(["1304"])
+    with pytest.raises(DuplicateCode):
+        validate_sectors_or_groups(["120", "120"])
+
+
+def test_income_levels_are_the_world_bank_four_in_any_case() -> None:
+    assert validate_income_levels(["low", "UPPER MIDDLE", "High"]) == ["Low", "Upper middle", "High"]
+    with pytest.raises(UnknownCode) as unknown:
+        validate_income_levels(["lower-midle"])
+    assert unknown.value.suggestions[0] == "Lower middle"
+    with pytest.raises(DuplicateCode):
+        validate_income_levels(["Low", "low"])

@@ -58,6 +58,12 @@ VALID_CODES: dict[str, Any] = {
     "modalities": ["study_tour"],
     "desired_outcomes": ["raised_awareness"],
     "country": "BRA",
+    "receiving_countries": ["MOZ"],
+    "providing_countries": ["BRA"],
+    "receiving_regions": ["002"],
+    "providing_regions": ["019"],
+    "receiving_income_levels": ["Low"],
+    "providing_income_levels": ["Upper middle"],
 }
 # Writes last, deletions at the very end, so that reads and edits meet the seeded rows.
 METHOD_ORDER = {"GET": 0, "POST": 1, "PUT": 1, "PATCH": 2, "DELETE": 3}
@@ -119,6 +125,8 @@ def real_id_pool(path: str, param: str, world: World) -> list[Any]:
         return world.ids["request"]
     if param == "offer_id":
         return world.ids["offer"]
+    if param == "window_id":
+        return world.ids["window"]
     if param == "key_id":
         return world.ids["key"]
     if param == "item_id":

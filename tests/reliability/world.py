@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from broker.db import make_session_factory
 from broker.models import ApiKey, Match, MatchReview, Role
 from broker.services import keys
-from tests.factories import make_institution, make_offer, make_request
+from tests.factories import make_funding_window, make_institution, make_offer, make_request
 
 # Keys the fuzzer calls with get ids far from the small integers it likes to generate, so that
 # DELETE /keys/{key_id} does not revoke them halfway through a run.
@@ -53,6 +53,7 @@ def seed_world(engine: Engine) -> World:
                 match_id=matches[0].id, status="shortlisted", reviewer_name="seed", score_at_review=0.8
             )
         )
+        windows = [make_funding_window(session, b), make_funding_window(session, b, status="draft")]
         spare = [keys.issue_key(session, name=f"spare {i}", role=Role.staff).row.id for i in range(3)]
         for offset, (role, institution_id) in enumerate(
             [("admin", None), ("institution", a.id), ("staff", None), ("broker", None)]
@@ -64,6 +65,7 @@ def seed_world(engine: Engine) -> World:
             "offer": [o.id for o in offers],
             "request": [r.id for r in requests],
             "match": [m.id for m in matches],
+            "window": [w.id for w in windows],
             "key": spare,
         }
     return world

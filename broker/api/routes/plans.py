@@ -31,7 +31,11 @@ def _localized(plan: PlanRead, locale: str) -> PlanRead:
 
 
 @router.post(
-    "", summary="Build a portfolio plan", status_code=201, dependencies=[ExpensiveCall], responses=errors(403)
+    "",
+    summary="Build a portfolio plan",
+    status_code=201,
+    dependencies=[ExpensiveCall],
+    responses=errors(403, 404),
 )
 def create_plan(
     body: PlanCreate, session: SessionDep, principal: CurrentPrincipal, engine: EngineDep, locale: LocaleDep
