@@ -114,7 +114,7 @@ def _by_id(session: Session, model: type[T], ids: list[int]) -> dict[int, T]:
 EXPORT_COLUMNS = [
     "id", "status", "match_id", "request_id", "request", "offer_id", "offer", "requester", "provider",
     "modalities", "starts_on", "ends_on", "participants", "budget_amount", "budget_currency",
-    "budget_source", "requester_contact", "provider_contact", "completed_at",
+    "budget_source", "funding_window_id", "requester_contact", "provider_contact", "completed_at",
     "requester_relevance", "requester_usefulness", "provider_relevance", "provider_usefulness", "outcomes",
 ]  # fmt: skip
 
@@ -142,6 +142,7 @@ def exchanges_csv(session: Session, *, principal: Principal) -> str:
                 "modalities": e.modalities, "starts_on": e.starts_on, "ends_on": e.ends_on,
                 "participants": e.participants, "budget_amount": e.budget_amount,
                 "budget_currency": e.budget_currency, "budget_source": e.budget_source,
+                "funding_window_id": e.funding_window_id,
                 "requester_contact": e.requester_contact, "provider_contact": e.provider_contact,
                 "completed_at": e.completed_at.isoformat() if e.completed_at else None,
                 "requester_relevance": req.relevance if req else None,

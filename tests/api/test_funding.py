@@ -3,6 +3,8 @@ them, optimistic concurrency, the mandate's embedding, and what the exchanges th
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -293,3 +295,18 @@ def test_exchanges_financed_by_a_window_commit_its_envelope(
     in_use = client.delete(f"{URL}/{window['id']}", headers=funders.fund.headers)
     assert in_use.status_code == 409 and "close it instead" in in_use.json()["detail"]
     assert client.delete(f"{URL}/{draft['id']}", headers=funders.fund.headers).status_code == 204
+
+
+def test_the_exchange_export_names_the_window_that_finances_it(
+    client: TestClient, funders: Funders, accepted_match: int
+) -> None:
+    window = _create(client, funders.fund)
+    opened = client.post(
+        f"/api/v1/matches/{accepted_match}/exchange",
+        json={"funding_window_id": window["id"]},
+        headers=funders.staff.headers,
+    )
+    assert opened.status_code == 201, opened.text
+    exported = client.get("/api/v1/exchanges/export?format=csv", headers=funders.staff.headers).text
+    (row,) = csv.DictReader(io.StringIO(exported.lstrip("\ufeff")))
+    assert row["funding_window_id"] == str(window["id"])
