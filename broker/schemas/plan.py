@@ -61,6 +61,11 @@ class PlanCreate(StrictModel):
     candidates_per_request: int = Field(
         default=10, ge=1, le=50, description="Each request's best offers the plan may choose from"
     )
+    include_weak: bool = Field(
+        default=False,
+        description="Let weak fits (not a good match: off topic or impractical) be lines; by default a "
+        "request whose candidates are all weak stays unserved, and counts in the what-if",
+    )
     funding: FundingMode = Field(
         default=FundingMode.none,
         description="none: offers only; optional: a funding window where one may finance the pair (an "

@@ -3,7 +3,8 @@
 Building a plan:
 
 1. each open request (all, or the ones named) is ranked against the published offers with the
-   scoring profile, keeping its ``candidates_per_request`` best offers (every institution's);
+   scoring profile, keeping its ``candidates_per_request`` best offers (every institution's) that
+   are good matches (strong or possible fits; weak ones too with ``include_weak``);
 2. with funding, each (request, offer) pair is checked against the open funding windows
    (``broker.planning.triangles``) and keeps its ``windows_per_pair`` best eligible ones; a line's
    score is then the triple's combined score, and an unfunded line (``optional``) counts the
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from broker.errors import InvalidInput, NotFound
 from broker.i18n import DEFAULT_LOCALE, render_reasons
-from broker.matching import Weights
+from broker.matching import GOOD_FITS, Weights
 from broker.models import (
     Exchange,
     ExchangeStatus,
@@ -120,7 +121,7 @@ def build(session: Session, *, engine: MatchEngine, principal: Principal, data: 
         offer_rows |= {o.id: o for o in session.scalars(select(Offer).where(Offer.id.in_(missing)))}
         for rank, e in enumerate(ranked, 1):
             offer = offer_rows.get(e.match.id)
-            if offer is None:
+            if offer is None or (e.fit not in GOOD_FITS and not data.include_weak):
                 continue
             pair = pair_of(
                 engine,

@@ -63,7 +63,8 @@ def world(session: Session, caller: CallerFactory) -> World:
 
 
 def build(client: TestClient, who: Caller, **body: object) -> dict:  # type: ignore[type-arg]
-    response = client.post(URL, json=body, headers=who.headers)
+    """A plan; weak fits allowed, since the test encoder labels every match weak."""
+    response = client.post(URL, json={"include_weak": True} | body, headers=who.headers)
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -179,3 +180,21 @@ def test_a_plan_too_large_to_check_is_refused(
     response = client.post(URL, json={"funding": "optional"}, headers=world.staff.headers)
     assert response.status_code == 422 and "combinations, more than 2" in response.text
     assert session.scalars(select(PortfolioPlan)).all() == []
+
+
+def test_weak_fits_are_not_lines_unless_asked(client: TestClient, session: Session, world: World) -> None:
+    off_topic = make_request(
+        session,
+        make_institution(session, name="Revenue authority", country="UGA", languages=["en"]),
+        title="Widen the tax base",
+        description="Value added tax compliance for small traders.",
+        sectors=["15111"],
+        languages=["en"],
+    )
+    strict = build(client, world.staff, request_ids=[off_topic.id], include_weak=False)
+    assert strict["n_candidates"] == 0 and strict["n_served"] == 0
+    assert strict["unlock"] == [
+        {"sector_group": "150", "region": "002", "unserved": 1, "open": 1, "would_serve": 1}
+    ]
+    loose = build(client, world.staff, request_ids=[off_topic.id], include_weak=True)
+    assert loose["n_candidates"] == 2  # the two offers, as weak candidates (scoring 0 here: off topic)

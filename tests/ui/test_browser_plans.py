@@ -49,6 +49,7 @@ def test_staff_build_a_plan_review_it_and_shortlist_three_lines(
     page.wait_for_url("**/ui/plans")
     expect(page.get_by_text("No plan yet.")).to_be_visible()
     page.get_by_label("Name", exact=True).fill("Demo portfolio")
+    page.get_by_label("Let weak fits be lines").check()  # the test encoder labels every match weak
     page.get_by_role("button", name="Build the plan over every open request").click()
     page.wait_for_url(re.compile(r".*/ui/plans/\d+$"), timeout=120_000)
     plan_id = int(page.url.rsplit("/", 1)[1])

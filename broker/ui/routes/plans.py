@@ -30,6 +30,7 @@ class PlanFields(BaseModel):
     candidates_per_request: str = Field(default="10", max_length=10)
     floor_region: str = Field(default="", max_length=100)
     floor_share: str = Field(default="", max_length=10)
+    include_weak: str = Field(default="", max_length=10)  # a checkbox: "on" when ticked
 
 
 def _plan_request(fields: PlanFields) -> PlanCreate:
@@ -38,6 +39,7 @@ def _plan_request(fields: PlanFields) -> PlanCreate:
         "funding": fields.funding,
         "offers_per_request": _number(fields.offers_per_request, "offers_per_request"),
         "candidates_per_request": _number(fields.candidates_per_request, "candidates_per_request"),
+        "include_weak": bool(fields.include_weak),
     }
     if fields.floor_region.strip():
         share = _number(fields.floor_share or "0", "floor_share", float) / 100.0
