@@ -71,7 +71,7 @@ from broker.schemas.ranking import ReasonDetail
 from broker.schemas.triangle import WindowSummary
 from broker.services import audit, profiles, reviews
 from broker.services.principal import Principal
-from broker.services.triangles import Windows, mandate_bounds, pair_of, window_summaries
+from broker.services.triangles import Windows, mandate_bounds, pair_of, side_of, window_summaries
 from broker.services.writes import flush
 
 PLANNERS = (Role.staff, Role.admin, Role.broker)
@@ -123,15 +123,7 @@ def build(session: Session, *, engine: MatchEngine, principal: Principal, data: 
             offer = offer_rows.get(e.match.id)
             if offer is None or (e.fit not in GOOD_FITS and not data.include_weak):
                 continue
-            pair = pair_of(
-                engine,
-                e,
-                request=request,
-                offer_country=offer.country,
-                offer_sectors=offer.sectors,
-                today=today,
-                request_vector=vector,
-            )
+            pair = pair_of(engine, e, request=request, offer=offer, today=today, request_vector=vector)
             candidates.append(Candidate(code, offer.id, rank, e, pair))
 
     offer_ids = sorted({c.offer_id for c in candidates})
@@ -439,12 +431,7 @@ def _requests(session: Session, ids: list[int] | None) -> list[KnowledgeRequest]
 def _floor(
     region: str, requests: Sequence[KnowledgeRequest], share: float | None, served: int | None
 ) -> Floor:
-    ref = get_reference()
-    groups = []
-    for r in requests:
-        country = ref.country(r.country) if r.country else None
-        levels = (country.region, country.sub_region, country.intermediate_region) if country else ()
-        groups.append(region if region in {lv.code for lv in levels if lv is not None} else None)
+    groups = [region if region in side_of(r.country).regions else None for r in requests]
     return Floor(
         label=f"region {region}", groups=tuple(groups), min_share=share, min_served=served, only=(region,)
     )

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -137,29 +139,56 @@ def open_windows(session: Session) -> list[FundingWindow]:
     return list(session.scalars(stmt.order_by(FundingWindow.id)))
 
 
+def make_pair(
+    *,
+    request: KnowledgeRequest,
+    offer_id: int,
+    offer_country: str | None,
+    offer_sectors: Sequence[str],
+    score: float,
+    modality: str,
+    cost_usd: float,
+    today: date,
+    request_vector: NDArray[np.float32] | None,
+) -> Pair:
+    """A ranked (request, offer) pair as the rules read it; its sectors are the request's (the
+    offer's when the request names none)."""
+    codes, groups = sector_sets(list(request.sectors) or list(offer_sectors))
+    return Pair(
+        request_id=request.id,
+        offer_id=offer_id,
+        score=score,
+        receiving=side_of(request.country),
+        providing=side_of(offer_country),
+        sector_codes=codes,
+        sector_groups=groups,
+        modality=modality,
+        cost_usd=cost_usd,
+        starts_on=start_day(request, today),
+        request_vector=request_vector,
+    )
+
+
 def pair_of(
     engine: MatchEngine,
     e: Explained,
     *,
     request: KnowledgeRequest,
-    offer_country: str | None,
-    offer_sectors: Sequence[str],
+    offer: Offer,
     today: date,
-    request_vector: object,
+    request_vector: NDArray[np.float32] | None,
 ) -> Pair:
-    codes, groups = sector_sets(list(request.sectors) or list(offer_sectors))
-    return Pair(
-        request_id=request.id,
-        offer_id=e.match.id,
+    """The pair of a fresh ranking (either side's): its score, and the modality and cost it estimated."""
+    return make_pair(
+        request=request,
+        offer_id=offer.id,
+        offer_country=offer.country,
+        offer_sectors=offer.sectors,
         score=float(e.match.score),
-        receiving=side_of(request.country),
-        providing=side_of(offer_country),
-        sector_codes=codes,
-        sector_groups=groups,
         modality=engine.book.modality_codes[e.cost.modality],
         cost_usd=float(e.cost.total_usd),
-        starts_on=start_day(request, today),
-        request_vector=request_vector,  # type: ignore[arg-type]
+        today=today,
+        request_vector=request_vector,
     )
 
 
@@ -196,11 +225,10 @@ def for_request(
     today = datetime.now(UTC).date()
     rows = _offers(session, [e.match.id for e in ranked])
     pairs = [
-        pair_of(engine, e, request=request, offer_country=rows[e.match.id].country,
-                offer_sectors=rows[e.match.id].sectors, today=today, request_vector=vector)
+        pair_of(engine, e, request=request, offer=rows[e.match.id], today=today, request_vector=vector)
         for e in ranked
         if e.match.id in rows
-    ]  # fmt: skip
+    ]
     windows = Windows.load(session, engine=engine)
     triples = rank_triples(pairs, windows.terms, **mandate_bounds(engine), limit=limit)
     return _list(session, triples, windows, considered=len(pairs), profile=chosen.name)
@@ -243,9 +271,8 @@ def for_offer(
         request = found.get(e.match.id)
         if request is None:
             continue
-        pair = pair_of(engine, e, request=request, offer_country=offer.country, offer_sectors=offer.sectors,
-                       today=today, request_vector=engine.item_vector(session, request))  # fmt: skip
-        pairs.append(_swap(pair, offer_id=offer.id, request_id=request.id))
+        vector = engine.item_vector(session, request)
+        pairs.append(pair_of(engine, e, request=request, offer=offer, today=today, request_vector=vector))
     windows = Windows.load(session, engine=engine)
     triples = rank_triples(pairs, windows.terms, **mandate_bounds(engine), limit=limit)
     return _list(session, triples, windows, considered=len(pairs), profile=chosen.name)
@@ -273,19 +300,16 @@ def for_window(
     today = datetime.now(UTC).date()
     pairs = []
     for match, request, offer in session.execute(stmt):
-        codes, groups = sector_sets(list(request.sectors) or list(offer.sectors))
         pairs.append(
-            Pair(
-                request_id=request.id,
+            make_pair(
+                request=request,
                 offer_id=offer.id,
+                offer_country=offer.country,
+                offer_sectors=offer.sectors,
                 score=float(match.score),
-                receiving=side_of(request.country),
-                providing=side_of(offer.country),
-                sector_codes=codes,
-                sector_groups=groups,
                 modality=_stored_modality(match, offer),
                 cost_usd=float(match.estimated_cost_usd or 0.0),
-                starts_on=start_day(request, today),
+                today=today,
                 request_vector=engine.item_vector(session, request),
             )
         )
@@ -302,11 +326,6 @@ def _stored_modality(match: Match, offer: Offer) -> str:
         if reason.get("code", "").startswith("modality.") and isinstance(modality, str):
             return modality
     return offer.modalities[0] if offer.modalities else ""
-
-
-def _swap(pair: Pair, *, offer_id: int, request_id: int) -> Pair:
-    """``pair_of`` reads the ranked match's id as the offer's; on the offer side it is the request's."""
-    return replace(pair, offer_id=offer_id, request_id=request_id)
 
 
 def _offers(session: Session, ids: list[int]) -> dict[int, Offer]:
