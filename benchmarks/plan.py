@@ -31,8 +31,10 @@ from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):  # run as a script: make the repository importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run as a script, this folder comes first on sys.path and benchmarks/http.py would hide the standard
+# library's ``http`` package from httpx: put the repository there instead.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from benchmarks.synthetic import TopicSpace
 from broker.planning import Floor, PlanningProblem, make_plan, prune, unmet_cells

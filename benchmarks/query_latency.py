@@ -15,7 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run as a script, this folder comes first on sys.path and benchmarks/http.py would hide the standard
+# library's ``http`` package from httpx: put the repository there instead.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 from broker.ranking.embedding.encoder import Encoder
 from broker.ranking.embedding.models import load_encoder

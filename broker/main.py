@@ -81,7 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings.database_url, write_wait_s=settings.write_wait_seconds)
         app.state.db_engine = engine
         app.state.session_factory = make_session_factory(engine)
-        encoder = load_encoder(settings.encoder, settings.embedding_model, settings.embedding_threads)
+        encoder = load_encoder(
+            settings.encoder,
+            settings.embedding_model,
+            settings.embedding_threads,
+            settings.embedding_precision,
+        )
         app.state.match_engine = MatchEngine(encoder)
         if settings.index_snapshot is not None:
             _load_snapshot(app.state.match_engine, settings.index_snapshot)

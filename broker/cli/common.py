@@ -46,7 +46,9 @@ CLI_PRINCIPAL = Principal(key_id=0, name="command line", role=Role.admin)
 
 def configured_encoder() -> Encoder:
     settings = get_settings()
-    return load_encoder(settings.encoder, settings.embedding_model, settings.embedding_threads)
+    return load_encoder(
+        settings.encoder, settings.embedding_model, settings.embedding_threads, settings.embedding_precision
+    )
 
 
 @contextmanager

@@ -22,14 +22,15 @@ ENSEMBLE_CROSS_LINGUAL_OFFSET = 0.03
 
 def ensemble_model_id() -> str:
     """The default encoder's ``model_id``, known without loading the models."""
-    from broker.ranking.embedding.bundled import E5_MODEL_ID, USE_MODEL_ID
+    from broker.ranking.embedding.bundled import USE_MODEL_ID
+    from broker.ranking.embedding.e5 import E5_MODEL_ID
 
     ids = (E5_MODEL_ID, USE_MODEL_ID)
     return "+".join(f"{m}*{w:.3f}" for m, w in zip(ids, ENSEMBLE_WEIGHTS, strict=True))
 
 
 @cache
-def load_encoder(kind: str, model: str | None = None, threads: int = 1) -> Encoder:
+def load_encoder(kind: str, model: str | None = None, threads: int = 1, precision: str = "auto") -> Encoder:
     """The encoder for ``kind`` ("model", or the test-only "hashing") and ``model``.
 
     Args:
@@ -37,26 +38,33 @@ def load_encoder(kind: str, model: str | None = None, threads: int = 1) -> Encod
         model: A name in ``MODELS`` or the path of a local sentence-transformers directory;
             None means ``DEFAULT_MODEL``.
         threads: Threads for one embedding call.
+        precision: The e5 model's arithmetic: "auto", "bf16" or "fp32".
 
     Raises:
-        InvalidInput: ``model`` is neither a bundled model nor an existing directory.
+        InvalidInput: ``model`` is neither a bundled model nor an existing directory, or
+            ``precision`` is not one of the three.
     """
     if kind == "hashing":
         return HashingEncoder()
+    from broker.ranking.embedding.e5 import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise InvalidInput(f"BROKER_EMBEDDING_PRECISION={precision!r} is not one of {', '.join(PRECISIONS)}")
     name = model or DEFAULT_MODEL
     if name == "e5+use":
-        from broker.ranking.embedding.bundled import E5Encoder, EnsembleEncoder, UseEncoder
+        from broker.ranking.embedding.bundled import EnsembleEncoder, UseEncoder
+        from broker.ranking.embedding.e5 import E5Encoder
 
-        parts = (E5Encoder(threads=threads), UseEncoder(threads=threads))
+        parts = (E5Encoder(threads=threads, precision=precision), UseEncoder(threads=threads))
         return EnsembleEncoder(
             list(zip(parts, ENSEMBLE_WEIGHTS, strict=True)),
             cosine_range=ENSEMBLE_COSINE_RANGE,
             cross_lingual_offset=ENSEMBLE_CROSS_LINGUAL_OFFSET,
         )
     if name == "multilingual-e5-small":
-        from broker.ranking.embedding.bundled import E5Encoder
+        from broker.ranking.embedding.e5 import E5Encoder
 
-        return E5Encoder(threads=threads)
+        return E5Encoder(threads=threads, precision=precision)
     if name == "use-multilingual-v3":
         from broker.ranking.embedding.bundled import UseEncoder
 

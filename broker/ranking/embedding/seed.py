@@ -1,7 +1,7 @@
 """Embeddings shipped with the repository for the texts every deployment embeds anyway.
 
-The default model is slow on long texts (a few documents per second on one core), and every new
-database would otherwise embed the same ~1,200 texts before its first suggestion or demo ranking:
+Every new database would otherwise embed the same ~1,200 texts (tens of seconds on one core with
+the default model) before its first suggestion or demo ranking:
 the code lists' reference texts, the demo corpus (the suggester's labelled pool) and the dev sets.
 ``data/embeddings/`` holds their vectors for the default model, keyed like the embedding table (the
 hash of the model id and the text), so a lookup finds them exactly as it would find stored rows.
