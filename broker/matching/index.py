@@ -11,8 +11,10 @@ embeddings (``prefilter``) for a pool of the semantically closest offers. A seco
 pool's scores from full-dimension int8 codes (``refined_cosines``: each cosine within about 1e-3,
 rigorously), and only the offers whose upper bound reaches the k-th best lower bound are scored
 from their float32 embeddings; the list is the exact ranking of the pool. Below the threshold
-every offer is scored. ``save`` and ``load`` (``snapshot``) write and memory-map the arrays; a
-loaded index reads the few float32 rows it scores with ``pread`` (``snapshot.RowFile``), so they
+every offer's cosine and a ceiling of its score from the cheap factors are computed, and only the
+offers whose ceiling reaches the list are scored in full (``_Scorer.ceilinged``): the exact list.
+``save`` and ``load`` (``snapshot``) write and memory-map the arrays; a loaded index reads the few
+float32 rows it scores with ``pread`` (``snapshot.RowFile``), so they
 never become part of the worker's resident memory.
 
 Not thread-safe: serialise writes with searches (e.g. one lock), since a search reads views of the
@@ -51,7 +53,7 @@ from broker.matching.prefilter import (
     score_upper_bound,
 )
 from broker.matching.results import RankedMatch, ScoredCandidates, ranked_matches
-from broker.matching.scoring import Weights, _at_least_top, rank, score_bounds, score_pairs
+from broker.matching.scoring import Weights, _at_least_top, rank, score_bounds, score_ceiling, score_pairs
 from broker.matching.snapshot import RowFile, load_index, save_index
 from broker.matching.tables import MatchTables
 from broker.matching.track_record import (
@@ -418,8 +420,10 @@ class OfferIndex:
             return np.arange(n, dtype=np.intp) if eligible is None else np.flatnonzero(eligible)
 
         use_pool = n >= self.prefilter.threshold if approximate is None else approximate
-        if not use_pool or limit <= 0 or n == 0:
+        if approximate is False or limit <= 0 or n == 0:
             return score(np.arange(n, dtype=np.intp), certified=True)
+        if not use_pool:
+            return score.ceilinged()
         eligible_rows = n if eligible is None else int(np.count_nonzero(eligible))
         size = max(self.prefilter.pool, 16 * limit)
         if self._sketch is None:
@@ -533,9 +537,12 @@ class _Scorer:
         self.track = track
         self.topic = topic_groups(demand.sectors, tables.sectors)
 
-    def __call__(self, rows: NDArray[np.intp], certified: bool) -> SearchResult:
+    def __call__(
+        self, rows: NDArray[np.intp], certified: bool, cosine: NDArray[np.float64] | None = None
+    ) -> SearchResult:
         """Score ``rows`` (ascending index rows) exactly and rank them; a strict subset of the rows
-        is eligible by construction, all n rows are filtered by the caller's mask."""
+        is eligible by construction, all n rows are filtered by the caller's mask. ``cosine``: the
+        rows' cosines when already computed."""
         index, n = self.index, len(self.index)
         whole = len(rows) == n
         supply = index.supply() if whole else _take(index.supply(), rows, index.embeddings_of(rows))
@@ -552,6 +559,7 @@ class _Scorer:
             slots=slots,
             records=records,
             track_params=self.track.params,
+            cosine=cosine,
         )
         ids = index.ids if whole else index.ids[rows]
         positions = rank(
@@ -564,6 +572,44 @@ class _Scorer:
         )
         matches = ranked_matches(scored, positions, ids)
         return SearchResult(scored, positions, matches, rows, supply, certified)
+
+    def ceilinged(self) -> SearchResult:
+        """The exact ranking of every eligible row, scoring exactly only the rows that can reach it.
+
+        Every row's cosine is computed (one matrix-vector product), and with it a ceiling of its
+        score from the cheap factors (``score_ceiling``: all but modality and cost exact). The
+        ``prefilter.ceiling_pool`` rows with the highest ceilings are scored exactly; when the k-th score of
+        their capped list is above every ceiling left out, no row left out can enter or change the
+        list (the greedy argument of ``refined``) and it is the exact list. Otherwise the pool grows
+        4x, up to every eligible row.
+        """
+        index, n, q = self.index, len(self.index), self.demand.embedding[0]
+        rows = np.arange(n, dtype=np.intp) if self.eligible is None else np.flatnonzero(self.eligible)
+        size = max(index.prefilter.ceiling_pool, 16 * self.limit)
+        if len(rows) <= size:
+            return self(rows, certified=True)
+        if self.eligible is None or len(rows) > n // 4:  # every row, the ineligible ones masked
+            supply, candidates = index.supply(), None
+        else:  # a restrictive filter: the eligible rows only
+            supply, candidates = _take(index.supply(), rows, index.embeddings_of(rows)), rows
+        cosine = np.asarray(supply.embedding @ q, dtype=np.float64)  # BLAS, as a bare semantic top-k
+        has_records = self.track.table is not None and len(self.track.table) > 0
+        ceiling = score_ceiling(
+            self.demand, supply, self.tables, self.weights, self.params, cosine=cosine,
+            track_neutral=self.track.params.prior if has_records else None,
+        )  # fmt: skip
+        if candidates is None and self.eligible is not None:
+            ceiling[~self.eligible] = -np.inf
+        while size < len(rows):
+            top = _best(ceiling, size)
+            top = top[ceiling[top] > -np.inf]
+            result = self(top if candidates is None else candidates[top], False, cosine[top])
+            if len(result.positions) == self.limit:
+                kth = float(result.scored.scores[result.positions[-1]])
+                if float(ceiling[top].min()) < kth - 1e-12:  # the best row left out is below it
+                    return self.certify(result)
+            size *= 4
+        return self(rows, True, cosine if candidates is not None or len(rows) == n else cosine[rows])
 
     def refined(self, rows: NDArray[np.intp], certified: bool) -> SearchResult:
         """The exact ranking of ``rows`` (ascending, eligible), reading float32 embeddings only

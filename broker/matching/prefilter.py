@@ -40,7 +40,8 @@ class PrefilterParams:
 
     Attributes:
         threshold: Catalogue size (live rows) from which ``OfferIndex.search`` uses the first pass;
-            below it every offer is scored exactly. 50,000 lies between 10k, where the exact scan of
+            below it every offer's cosine and score ceiling are computed and the offers whose
+            ceiling reaches the list are scored exactly (the exact list). 50,000 lies between 10k, where the exact scan of
             896-d float32 embeddings is as fast as a bare semantic top-k, and 100k, where it is 7-10x
             slower than the first pass (benchmarks/README.md); the crossover was not measured finer.
         dims: Principal directions kept in the int8 code (bytes per offer).
@@ -55,6 +56,9 @@ class PrefilterParams:
         exact_when_unproven: When the bound still fails at ``max_pool``, score every eligible offer
             exactly (always the exact list, slow) instead of returning the pool's list.
         sample: Rows sampled to fit the principal directions.
+        ceiling_pool: Below the threshold, the rows with the highest score ceilings scored exactly
+            first (at least ``16 * limit``); 4x more while their list is not proven. On 10k
+            synthetic offers 40-150 rows were needed (benchmarks/README.md).
     """
 
     threshold: int = 50_000
@@ -63,10 +67,13 @@ class PrefilterParams:
     max_pool: int = 16384
     exact_when_unproven: bool = False
     sample: int = 8192
+    ceiling_pool: int = 256
 
     def __post_init__(self) -> None:
         if self.threshold < 1 or self.dims < 1 or not 1 <= self.pool <= self.max_pool or self.sample < 2:
             raise ValueError("need threshold >= 1, dims >= 1, 1 <= pool <= max_pool and sample >= 2")
+        if self.ceiling_pool < 1:
+            raise ValueError("need ceiling_pool >= 1")
 
 
 @dataclass(frozen=True, slots=True, eq=False)

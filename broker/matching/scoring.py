@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -79,7 +79,7 @@ class Weights:
     track_record: float = DEFAULT_TRACK_RECORD_WEIGHT
 
     def __post_init__(self) -> None:
-        values = astuple(self)
+        values = self._values()
         if not all(math.isfinite(v) and v >= 0 for v in values) or sum(values[:-1]) <= 0:
             raise ValueError(f"weights must be finite, >= 0 and not all of the first six zero: {values}")
 
@@ -104,9 +104,14 @@ class Weights:
         Returns:
             (7,) float64, each >= 0; the first six sum to 1, the track record's is relative to them.
         """
-        values = np.array(astuple(self), dtype=np.float64)
+        values = np.array(self._values(), dtype=np.float64)
         normalised: FloatArray = values / values[:TRACK_RECORD].sum()
         return normalised
+
+    def _values(self) -> tuple[float, ...]:
+        """The weights in field order (``dataclasses.astuple`` deep-copies each: slow per search)."""
+        return (self.semantic, self.sector, self.region, self.modality, self.language, self.cost,
+                self.track_record)  # fmt: skip
 
     def as_dict(self) -> dict[str, float]:
         """The normalised weights by factor name."""
@@ -200,6 +205,49 @@ def score_bounds(
     low = np.clip(top_low + np.minimum(context_low, context_high), 0.0, 1.0)
     high = np.clip(top_high + np.maximum(context_low, context_high), 0.0, 1.0)
     return low, high
+
+
+def score_ceiling(
+    demand: DemandArrays,
+    supply: SupplyArrays,
+    tables: MatchTables,
+    weights: Weights,
+    params: FactorParams,
+    *,
+    cosine: FloatArray,
+    track_neutral: float | None,
+) -> FloatArray:
+    """Upper bounds of the scores of one request's pairs, from the cheap factors only.
+
+    The semantic, sector, region and language factors are exact (and so are the relevance and its
+    gate); modality and cost, whose choice of modality is most of an exact score's work, are taken
+    as 1, and the track record as its best. ``score_pairs`` is non-decreasing in each factor, so no
+    pair scores above its ceiling.
+
+    Args:
+        demand, supply, tables, weights, params: As for ``score_pairs``.
+        cosine: (n,) the pairs' cosines.
+        track_neutral: The track record's neutral value when some provider has a record (the factor
+            then adds at most ``w * (1 - neutral)``); None when nobody has one (it adds 0).
+
+    Returns:
+        (n,) float64 upper bounds in [0, 1].
+    """
+    w = weights.normalised()
+    crossing = crosses_languages(demand.text_language, supply.text_language)
+    semantic = semantic_fit(cosine + params.cross_lingual_offset * crossing, params)
+    sector = sector_fit(demand.sectors, supply.sectors, tables.sectors, params)
+    relevance = topical_relevance(
+        semantic, sector, sectors_known(demand.sectors, supply.sectors), w[SEMANTIC], w[SECTOR]
+    )
+    contextual = w[REGION] * region_fit(demand.country, supply.country, tables.countries, params)
+    contextual += w[LANGUAGE] * language_fit(shares_language(demand.languages, supply.languages), params)
+    contextual += w[MODALITY] + w[COST]
+    if track_neutral is not None:
+        contextual += w[TRACK_RECORD] * (1.0 - track_neutral)
+    ceiling: FloatArray = w[SEMANTIC] * semantic + w[SECTOR] * sector
+    ceiling += relevance_gate(relevance, params) * contextual
+    return np.clip(ceiling, 0.0, 1.0, out=ceiling)
 
 
 class _Context:

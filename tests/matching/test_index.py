@@ -117,7 +117,7 @@ def test_search_after_random_writes_equals_scoring_the_same_arrays() -> None:
     rows = np.array([live[int(offer_id)] for offer_id in index.ids])
     demand = random_demand(rng, 1, tables)
     expected = score_pairs(demand, take(supply, rows), tables)
-    result = index.search(demand, tables, limit=8, per_institution=1)
+    result = index.search(demand, tables, limit=8, per_institution=1, approximate=False)  # every row
     assert np.array_equal(result.scored.scores, expected.scores)
     positions = rank(
         expected.scores, ids=index.ids, institution_ids=index.institution_ids, limit=8, per_institution=1
@@ -135,7 +135,8 @@ def test_from_supply_builds_the_same_index_as_upserts() -> None:
     )
     demand = random_demand(rng, 1, tables)
     assert np.array_equal(
-        index.search(demand, tables).scored.scores, score_pairs(demand, corpus.supply, tables).scores
+        index.search(demand, tables, approximate=False).scored.scores,
+        score_pairs(demand, corpus.supply, tables).scores,
     )
     index.upsert(
         record(10**6, embedding=np.ones(384) / np.sqrt(384), sectors=[1, 2, 3, 4, 5])

@@ -45,10 +45,14 @@ def test_index_search_equals_the_naive_ranking() -> None:
     for _ in range(5):
         demand = random_demand(rng, 1, tables)
         eligible = rng.random(2_000) < 0.8
-        result = index.search(demand, tables, eligible=eligible, limit=10, per_institution=2)
+        every = index.search(
+            demand, tables, eligible=eligible, limit=10, per_institution=2, approximate=False
+        )
+        result = index.search(demand, tables, eligible=eligible, limit=10, per_institution=2)  # ceilinged
         naive = naive_scores(demand, corpus.supply, tables)
         naive_total = [p.score for p in naive]
-        assert np.abs(result.scored.scores - naive_total).max() < 1e-6  # float32 embeddings
+        assert np.abs(every.scored.scores - naive_total).max() < 1e-6  # float32 embeddings
+        assert [m.id for m in every.matches] == [m.id for m in result.matches]
         kept = naive_rank(
             naive_total, corpus.ids.tolist(), corpus.institution_ids.tolist(), eligible.tolist(), 10, 2
         )
