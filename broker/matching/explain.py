@@ -480,6 +480,8 @@ def cost_breakdown(
     tables: MatchTables,
     codes: CodeTables,
     params: CostParams | None = None,
+    *,
+    evidence: MatchEvidence | None = None,
 ) -> CostBreakdown:
     """The parts of one scored pair's estimated cost, in the modality the scoring chose.
 
@@ -491,6 +493,7 @@ def cost_breakdown(
         tables: Lookup tables.
         codes: Reference codes (for the modality reason).
         params: The cost constants the scoring used (default ``CostParams()``).
+        evidence: The pair's ``match_evidence`` when the caller has it (computed here otherwise).
 
     Returns:
         The breakdown; its parts sum to ``scored.estimated_cost_usd[position]`` (up to rounding).
@@ -500,7 +503,8 @@ def cost_breakdown(
     s = 0 if len(supply) == 1 else position
     modality = int(scored.modality[position])
     fixed, people, travel, interpretation = _pair_cost(demand, supply, d, s, modality, tables, params)
-    evidence = match_evidence(demand, supply, scored, position, tables, params)
+    if evidence is None:
+        evidence = match_evidence(demand, supply, scored, position, tables, params)
     return CostBreakdown(
         fixed_usd=fixed,
         participants_usd=people,

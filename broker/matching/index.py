@@ -243,14 +243,20 @@ class OfferIndex:
             self._rows["refine_terms"][start:stop] = terms
         self._slack_max = self._rows["sketch_terms"][:n].max(axis=0)
 
-    def save(self, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None) -> None:
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        metadata: dict[str, Any] | None = None,
+        extras: dict[str, NDArray[Any]] | None = None,
+    ) -> None:
         """Write a snapshot directory that ``load`` maps back (see ``snapshot``).
 
         Args:
             path: Target directory (replaced).
             metadata: JSON-serialisable dict stored with it, e.g. the catalogue generation.
+            extras: Further arrays stored with it (``snapshot.load_extra`` reads them).
         """
-        save_index(self, path, metadata)
+        save_index(self, path, metadata, extras)
 
     @classmethod
     def load(

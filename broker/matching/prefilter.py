@@ -41,9 +41,10 @@ class PrefilterParams:
     Attributes:
         threshold: Catalogue size (live rows) from which ``OfferIndex.search`` uses the first pass;
             below it every offer's cosine and score ceiling are computed and the offers whose
-            ceiling reaches the list are scored exactly (the exact list). 50,000 lies between 10k, where the exact scan of
-            896-d float32 embeddings is as fast as a bare semantic top-k, and 100k, where it is 7-10x
-            slower than the first pass (benchmarks/README.md); the crossover was not measured finer.
+            ceiling reaches the list are scored exactly (the exact list). 50,000 lies between 10k,
+            where the exact scan of 896-d float32 embeddings is as fast as a bare semantic top-k,
+            and 100k, where it is 7-10x slower than the first pass (benchmarks/README.md); the
+            crossover was not measured finer.
         dims: Principal directions kept in the int8 code (bytes per offer).
         pool: Initial pool size; at least ``16 * limit`` rows are taken whatever this says. On the
             benchmark corpora at a million offers, 8192 gave recall@10 0.944 on unfiltered requests

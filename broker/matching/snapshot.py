@@ -48,7 +48,10 @@ MANIFEST = "manifest.json"
 
 
 def save_index(
-    index: OfferIndex, path: str | os.PathLike[str], metadata: dict[str, Any] | None = None
+    index: OfferIndex,
+    path: str | os.PathLike[str],
+    metadata: dict[str, Any] | None = None,
+    extras: dict[str, np.ndarray[Any, Any]] | None = None,
 ) -> None:
     """Write the index to a new directory, replacing any previous snapshot there.
 
@@ -60,6 +63,8 @@ def save_index(
         index: The index to write (not modified).
         path: Target directory.
         metadata: JSON-serialisable dict stored as given.
+        extras: Further arrays written beside the columns (e.g. the caller's request vectors),
+            read back by ``load_extra``.
     """
     target = Path(path)
     staging = target.with_name(target.name + ".writing")
@@ -80,6 +85,8 @@ def save_index(
     if sketch is not None:
         np.save(staging / "sketch_mean.npy", sketch.mean)
         np.save(staging / "sketch_components.npy", sketch.components)
+    for name, array in (extras or {}).items():
+        np.save(staging / f"extra-{name}.npy", np.ascontiguousarray(array))
     p = index.prefilter
     manifest = {
         "format": FORMAT,
@@ -87,7 +94,9 @@ def save_index(
         "dim": index.dim,
         "n_languages": index.n_languages,
         "prefilter": {"threshold": p.threshold, "dims": p.dims, "pool": p.pool, "max_pool": p.max_pool,
-                      "exact_when_unproven": p.exact_when_unproven, "sample": p.sample},
+                      "exact_when_unproven": p.exact_when_unproven, "sample": p.sample,
+                      "ceiling_pool": p.ceiling_pool},
+        "extras": sorted(extras or {}),
         "slack_max": index._slack_max.tolist(),
         "metadata": metadata or {},
     }  # fmt: skip
@@ -149,6 +158,16 @@ def load_index(
             mean=np.load(folder / "sketch_mean.npy"), components=np.load(folder / "sketch_components.npy")
         )
     return index, manifest["metadata"]
+
+
+def load_extra(path: str | os.PathLike[str], name: str) -> np.ndarray[Any, Any] | None:
+    """An array saved with the snapshot as ``extras[name]``; None when it has none of that name."""
+    folder = Path(path)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    if name not in manifest.get("extras", []):
+        return None
+    array: np.ndarray[Any, Any] = np.load(folder / f"extra-{name}.npy", allow_pickle=False)
+    return array
 
 
 class RowFile:

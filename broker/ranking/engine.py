@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -50,6 +50,7 @@ from broker.matching import (
     score_pairs,
     topic_groups,
 )
+from broker.matching.snapshot import load_extra
 from broker.models import CatalogDeletion, Institution, KnowledgeRequest, Offer, OfferStatus, RequestStatus
 from broker.ranking.catalog import catalog_generation
 from broker.ranking.codebook import (
@@ -293,20 +294,35 @@ class MatchEngine:
     # Snapshots ------------------------------------------------------------------------------------
 
     def save_snapshot(self, path: str | Path) -> int:
-        """Write the offer index to ``path`` (memory-mapped by ``load_snapshot``); returns its generation."""
+        """Write the offer index to ``path`` (memory-mapped by ``load_snapshot``), with the open
+        requests' encoded rows and vectors when they are at the same generation; returns it."""
         with self.lock:
             generation = self._seen["offer"]
-            meta = {
+            meta: dict[str, object] = {
                 "generation": generation,
                 "model_id": self.encoder.model_id,
                 "inferred": {str(k): list(v) for k, v in self.inferred_offers.items()},
             }
-            self.offers.save(path, meta)
+            extras = {}
+            pool = self.requests
+            if self._seen["request"] == generation:
+                ids = sorted(pool.rows)
+                meta["requests"] = {
+                    "rows": [asdict(pool.rows[i][0]) for i in ids],
+                    "seqs": [pool.seqs.get(i) for i in ids],
+                }
+                extras["request_vectors"] = (
+                    np.stack([pool.rows[i][1] for i in ids])
+                    if ids
+                    else np.zeros((0, self.encoder.dim), dtype=np.float32)
+                )
+            self.offers.save(path, meta, extras)
             return generation
 
     def load_snapshot(self, path: str | Path) -> int:
-        """Start from a snapshot of the offer index instead of reading every offer: the next ``sync``
-        reads only the offers written after it (and every open request). Returns its generation.
+        """Start from a snapshot instead of reading every row: the next ``sync`` reads only the offers
+        and requests written after it (every open request when the snapshot holds none, as one
+        written by an older version). Returns its generation.
 
         Raises:
             ValueError: the snapshot was made with another model or dimension.
@@ -316,13 +332,24 @@ class MatchEngine:
             raise ValueError(
                 f"snapshot {path} was made with {meta.get('model_id')}, not {self.encoder.model_id}"
             )
+        generation = int(meta["generation"])
+        pool, request_generation = RequestPool(), -1
+        stored, vectors = meta.get("requests"), load_extra(path, "request_vectors")
+        if stored is not None and vectors is not None and len(vectors) == len(stored["rows"]):
+            for fields, seq, vector in zip(stored["rows"], stored["seqs"], vectors, strict=True):
+                row = DemandRow(**{**fields, "sector_codes": tuple(fields["sector_codes"])})
+                pool.rows[row.request_id] = (row, np.asarray(vector, dtype=np.float32))
+                if seq is not None:
+                    pool.seqs[row.request_id] = int(seq)
+            request_generation = generation
         with self._catching_up, self.lock:
             self.offers = index
             self.inferred_offers = {int(k): tuple(v) for k, v in meta.get("inferred", {}).items()}
-            self._seen = {"offer": int(meta["generation"]), "request": -1}
-            self.requests = RequestPool()
+            self._seen = {"offer": generation, "request": request_generation}
+            self.requests = pool
+            self._rebuild_demand()
             self.generation = -1
-        return int(meta["generation"])
+        return generation
 
     # Vectors --------------------------------------------------------------------------------------
 
@@ -451,7 +478,9 @@ class MatchEngine:
         if match.gate < 1.0:
             weak = {"relevance": round(match.relevance, 4), "share": round(match.gate, 4)}
             reasons.append(Reason("relevance.weak", weak))
-        cost = cost_breakdown(demand, supply, scored, match.position, self.book.tables, self.book.codes)
+        cost = cost_breakdown(
+            demand, supply, scored, match.position, self.book.tables, self.book.codes, evidence=evidence
+        )
         return Explained(match, reasons, fit, cost, modality_reason(evidence, self.book.codes))
 
     def _inferred_reasons(self, row: DemandRow, offer_inferred: tuple[str, ...] | None) -> list[Reason]:

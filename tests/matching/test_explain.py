@@ -197,6 +197,8 @@ def test_cost_breakdown_parts_sum_to_the_estimate_used_in_scoring(
         assert np.isclose(total, parts.total_usd) and np.isclose(total, scored.estimated_cost_usd[k])
         assert (parts.interpretation_usd > 0) == (k == 0 and 0 not in languages)  # no shared language
         assert parts.modality_reason.startswith("modality.")
+        given_evidence = match_evidence(demand, supply, scored, k, TABLES)  # as the engine passes it
+        assert cost_breakdown(demand, supply, scored, k, TABLES, CODES, evidence=given_evidence) == parts
 
 
 def test_cost_breakdown_names_the_substitution() -> None:

@@ -164,30 +164,57 @@ def test_a_worker_started_from_a_snapshot_reads_only_what_changed_since(
     session: Session, tmp_path: Path
 ) -> None:
     kept, changed, dropped = (make_offer(session, title=f"Offer {n}") for n in range(3))
+    asker = make_institution(session, name="Asker", country="BRA")
+    old_requests = [make_request(session, asker, title=f"Request {n}") for n in range(3)]
     follower = Follower(session)
     generation = follower.engine.save_snapshot(tmp_path / "index")
-    request = make_request(session, make_institution(session, name="Asker", country="BRA"))
+    request = make_request(session, asker, title="Request after the snapshot")
     changed.title = "Offer changed after the snapshot"
     session.delete(dropped)
+    old_requests[1].title = "Request changed after the snapshot"
+    session.delete(old_requests[2])
     added = make_offer(session, title="Offer added after the snapshot")
     session.flush()
 
     worker = MatchEngine(HashingEncoder())
     assert worker.load_snapshot(tmp_path / "index") == generation
     assert set(worker.offers.ids.tolist()) == {kept.id, changed.id, dropped.id}  # as it was
-    read: list[int] = []
+    assert set(worker.requests.rows) == {r.id for r in old_requests}  # the open requests too
+    read: dict[str, list[int]] = {"offers": [], "requests": []}
     original = worker._read_changes
 
     def counting(session: Session, seen: dict[str, int]) -> Any:
         changes = original(session, seen)
-        read.extend(offer.id for offer, _, _ in changes.offers)
+        read["offers"].extend(offer.id for offer, _, _ in changes.offers)
+        read["requests"].extend(r.id for r, _, _ in changes.requests)
         return changes
 
     worker._read_changes = counting  # type: ignore[method-assign]
     worker.sync(session)
-    assert sorted(read) == sorted([changed.id, added.id])  # not the offer that did not change
+    assert sorted(read["offers"]) == sorted([changed.id, added.id])  # not the offer that did not change
+    assert sorted(read["requests"]) == sorted([old_requests[1].id, request.id])  # nor the request
     assert indexed(worker) == fresh_view(session)
-    assert request.id in worker.requests.rows
+    assert request.id in worker.requests.rows and old_requests[2].id not in worker.requests.rows
+    reference = MatchEngine(HashingEncoder())
+    reference.sync(session)
+    assert worker.requests.ids.tolist() == reference.requests.ids.tolist()
+    assert worker.requests.arrays is not None and reference.requests.arrays is not None
+    assert (worker.requests.arrays.embedding == reference.requests.arrays.embedding).all()
+
+
+def test_a_snapshot_without_requests_makes_the_worker_read_every_open_request(
+    session: Session, tmp_path: Path
+) -> None:
+    make_offer(session)
+    request = make_request(session, make_institution(session, name="Asker", country="BRA"))
+    follower = Follower(session)
+    follower.engine._seen["request"] = -1  # as after loading an older snapshot: the pool is not current
+    follower.engine.save_snapshot(tmp_path / "index")
+    worker = MatchEngine(HashingEncoder())
+    worker.load_snapshot(tmp_path / "index")
+    assert worker.requests.rows == {}
+    worker.sync(session)
+    assert set(worker.requests.rows) == {request.id}
 
 
 def test_a_snapshot_of_another_model_is_refused(session: Session, tmp_path: Path) -> None:
