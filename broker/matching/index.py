@@ -53,7 +53,7 @@ from broker.matching.prefilter import (
     score_upper_bound,
 )
 from broker.matching.results import RankedMatch, ScoredCandidates, ranked_matches
-from broker.matching.scoring import Weights, _at_least_top, rank, score_bounds, score_ceiling, score_pairs
+from broker.matching.scoring import Weights, _at_least_top, rank, score_ceiling, score_pairs
 from broker.matching.snapshot import RowFile, load_index, save_index
 from broker.matching.tables import MatchTables
 from broker.matching.track_record import (
@@ -431,7 +431,7 @@ class OfferIndex:
         if not use_pool:
             return score.ceilinged()
         eligible_rows = n if eligible is None else int(np.count_nonzero(eligible))
-        size = max(self.prefilter.pool, 16 * limit)
+        size, max_pool = self.prefilter.pool_sizes(eligible_rows, limit)
         if self._sketch is None:
             self.build_sketch()
         assert self._sketch is not None
@@ -462,9 +462,9 @@ class OfferIndex:
                 bound = score_upper_bound(np.array([best_left_out]), w, params, track.params.prior)
                 if bound[0] < kth - 1e-12:
                     return score.certify(result)
-            if size >= self.prefilter.max_pool:
+            if size >= max_pool:
                 break
-            size = min(4 * size, self.prefilter.max_pool)
+            size = min(4 * size, max_pool)
         if self.prefilter.exact_when_unproven:
             return score(every_eligible_row(), certified=True)
         return result
@@ -583,65 +583,80 @@ class _Scorer:
         """The exact ranking of every eligible row, scoring exactly only the rows that can reach it.
 
         Every row's cosine is computed (one matrix-vector product), and with it a ceiling of its
-        score from the cheap factors (``score_ceiling``: all but modality and cost exact). The
-        ``prefilter.ceiling_pool`` rows with the highest ceilings are scored exactly; when the k-th score of
-        their capped list is above every ceiling left out, no row left out can enter or change the
-        list (the greedy argument of ``refined``) and it is the exact list. Otherwise the pool grows
-        4x, up to every eligible row.
+        score from the cheap factors (``score_ceiling``: all but modality and cost exact); then
+        ``proven`` scores the rows with the highest ceilings.
         """
         index, n, q = self.index, len(self.index), self.demand.embedding[0]
         rows = np.arange(n, dtype=np.intp) if self.eligible is None else np.flatnonzero(self.eligible)
-        size = max(index.prefilter.ceiling_pool, 16 * self.limit)
-        if len(rows) <= size:
+        if len(rows) <= max(index.prefilter.ceiling_pool, 16 * self.limit):
             return self(rows, certified=True)
         if self.eligible is None or len(rows) > n // 4:  # every row, the ineligible ones masked
-            supply, candidates = index.supply(), None
+            supply, candidates = index.supply(), np.arange(n, dtype=np.intp)
         else:  # a restrictive filter: the eligible rows only
             supply, candidates = _take(index.supply(), rows, index.embeddings_of(rows)), rows
         cosine = np.asarray(supply.embedding @ q, dtype=np.float64)  # BLAS, as a bare semantic top-k
+        ceiling = self.ceilings(supply, cosine)
+        if len(candidates) == n and self.eligible is not None:
+            ceiling[~self.eligible] = -np.inf
+        return self.proven(candidates, ceiling, cosine, certified=True)
+
+    def ceilings(self, supply: SupplyArrays, cosine: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Upper bounds of the scores of ``supply``'s rows at (upper bounds of) their cosines."""
         has_records = self.track.table is not None and len(self.track.table) > 0
-        ceiling = score_ceiling(
+        return score_ceiling(
             self.demand, supply, self.tables, self.weights, self.params, cosine=cosine,
             track_neutral=self.track.params.prior if has_records else None,
         )  # fmt: skip
-        if candidates is None and self.eligible is not None:
-            ceiling[~self.eligible] = -np.inf
+
+    def proven(
+        self,
+        rows: NDArray[np.intp],
+        ceiling: NDArray[np.float64],
+        cosine: NDArray[np.float64] | None,
+        certified: bool,
+    ) -> SearchResult:
+        """The exact ranking of ``rows`` (ascending; a ceiling of -inf marks an ineligible row).
+
+        The ``prefilter.ceiling_pool`` rows with the highest ceilings are scored exactly. When the
+        k-th score of their capped list is above every ceiling left out, no row left out can enter
+        or change the list (the greedy argument of ``refined``), so it is the exact list of
+        ``rows``; otherwise the pool grows 4x, up to every row.
+
+        Args:
+            rows: Index rows.
+            ceiling: Upper bounds of their scores.
+            cosine: Their exact cosines, or None to compute them from the embeddings.
+            certified: Whether the exact list of ``rows`` is the exact list of the catalogue.
+        """
+        size = max(self.index.prefilter.ceiling_pool, 16 * self.limit)
         while size < len(rows):
             top = _best(ceiling, size)
             top = top[ceiling[top] > -np.inf]
-            result = self(top if candidates is None else candidates[top], False, cosine[top])
+            result = self(rows[top], False, None if cosine is None else cosine[top])
             if len(result.positions) == self.limit:
                 kth = float(result.scored.scores[result.positions[-1]])
                 if float(ceiling[top].min()) < kth - 1e-12:  # the best row left out is below it
-                    return self.certify(result)
+                    return self.certify(result) if certified else result
             size *= 4
-        return self(rows, True, cosine if candidates is not None or len(rows) == n else cosine[rows])
+        keep = ceiling > -np.inf
+        every = bool(keep.all())
+        return self(
+            rows if every else rows[keep], certified, cosine if every or cosine is None else cosine[keep]
+        )
 
     def refined(self, rows: NDArray[np.intp], certified: bool) -> SearchResult:
         """The exact ranking of ``rows`` (ascending, eligible), reading float32 embeddings only
         for the rows that can reach it.
 
-        Each row's score is bounded from its full-dimension int8 code (``score_bounds``). The
-        capped top-k is a greedy pick over a matroid (at most ``per_institution`` per institution,
-        at most ``limit`` in all), so its k-th exact score is at least the k-th score of the lower
-        bounds' list; a row whose upper bound is below that cannot be picked, nor change the picks,
-        and is dropped before exact scoring.
+        Each row's cosine is bounded from its full-dimension int8 code (``refined_cosines``), and
+        its score by the ceiling at the upper end (``ceilings``); ``proven`` then scores exactly,
+        from float32 embeddings, only the rows whose ceilings reach the list.
         """
         index = self.index
         codes, terms = index._rows["refine_codes"][rows], index._rows["refine_terms"][rows]
         cosines, errors = refined_cosines(codes, terms, self.demand.embedding[0])
         meta = _take(index.supply(), rows, np.zeros((len(rows), 0), dtype=np.float32))
-        slots, institution_ids = index.slots()[rows], index.institution_ids[rows]
-        low, high = score_bounds(
-            self.demand, meta, self.tables, self.weights, self.params, self.cost_params, slots=slots,
-            records=self.records_of(institution_ids), track_params=self.track.params,
-            cosine_low=cosines - errors, cosine_high=cosines + errors,
-        )  # fmt: skip
-        picked = rank(low, ids=index.ids[rows], institution_ids=institution_ids,
-                      limit=self.limit, per_institution=self.per_institution)  # fmt: skip
-        if len(picked) == self.limit:
-            rows = rows[high >= float(low[picked[-1]]) - 1e-12]
-        return self(rows, certified)
+        return self.proven(rows, self.ceilings(meta, cosines + errors), None, certified)
 
     def records_of(self, institution_ids: NDArray[np.int64]) -> PairRecords | None:
         """The providers' records for these offers' institutions; None when nobody has one."""

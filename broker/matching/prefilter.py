@@ -19,6 +19,7 @@ the pool's list (whose agreement with the exact ranking is measured in ``benchma
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +58,10 @@ class PrefilterParams:
         exact_when_unproven: When the bound still fails at ``max_pool``, score every eligible offer
             exactly (always the exact list, slow) instead of returning the pool's list.
         sample: Rows sampled to fit the principal directions.
+        pool_at: The number of scanned rows at which ``pool`` and ``max_pool`` apply; a smaller
+            scan halves them per tenfold fewer rows (``pool_sizes``): recall@10 was 0.99 or more
+            with 16,384 of a million rows and 0.996 with 8,192 of 100,000 (benchmarks/README.md).
+            0 keeps them whatever the size.
         ceiling_pool: Below the threshold, the rows with the highest score ceilings scored exactly
             first (at least ``16 * limit``); 4x more while their list is not proven. On 10k
             synthetic offers 40-150 rows were needed (benchmarks/README.md).
@@ -68,13 +73,22 @@ class PrefilterParams:
     max_pool: int = 16384
     exact_when_unproven: bool = False
     sample: int = 8192
+    pool_at: int = 1_000_000
     ceiling_pool: int = 256
 
     def __post_init__(self) -> None:
         if self.threshold < 1 or self.dims < 1 or not 1 <= self.pool <= self.max_pool or self.sample < 2:
             raise ValueError("need threshold >= 1, dims >= 1, 1 <= pool <= max_pool and sample >= 2")
-        if self.ceiling_pool < 1:
-            raise ValueError("need ceiling_pool >= 1")
+        if self.ceiling_pool < 1 or self.pool_at < 0:
+            raise ValueError("need ceiling_pool >= 1 and pool_at >= 0")
+
+    def pool_sizes(self, scanned: int, limit: int) -> tuple[int, int]:
+        """The initial and the largest pool for a scan of ``scanned`` rows (at least ``16 * limit``)."""
+        factor = 1.0
+        if 0 < scanned < self.pool_at:
+            factor = (scanned / self.pool_at) ** math.log10(2)
+        floor = 16 * limit
+        return max(round(self.pool * factor), floor), max(round(self.max_pool * factor), floor)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

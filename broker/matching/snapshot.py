@@ -95,7 +95,7 @@ def save_index(
         "n_languages": index.n_languages,
         "prefilter": {"threshold": p.threshold, "dims": p.dims, "pool": p.pool, "max_pool": p.max_pool,
                       "exact_when_unproven": p.exact_when_unproven, "sample": p.sample,
-                      "ceiling_pool": p.ceiling_pool},
+                      "pool_at": p.pool_at, "ceiling_pool": p.ceiling_pool},
         "extras": sorted(extras or {}),
         "slack_max": index._slack_max.tolist(),
         "metadata": metadata or {},

@@ -61,7 +61,9 @@ def test_the_first_pass_with_exact_fallback_returns_the_exact_ranking(
 ) -> None:
     offers, rng = corpus(seed, n, dim=24, ties=ties)
     tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
-    prefilter = PrefilterParams(threshold=1, dims=8, pool=pool, max_pool=4 * pool, exact_when_unproven=True)
+    prefilter = PrefilterParams(
+        threshold=1, dims=8, pool=pool, max_pool=4 * pool, exact_when_unproven=True, pool_at=0
+    )
     index = OfferIndex.from_supply(
         offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
         prefilter=prefilter,
@@ -85,7 +87,9 @@ def test_the_first_pass_with_exact_fallback_returns_the_exact_ranking(
 def test_a_certified_pool_list_is_the_exact_list(seed: int, limit: int, cap: int | None, dims: int) -> None:
     offers, rng = corpus(seed, 600, dim=12, ties=False)
     tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
-    prefilter = PrefilterParams(threshold=1, dims=dims, pool=32, max_pool=512)  # < 12 dims: a residual
+    prefilter = PrefilterParams(
+        threshold=1, dims=dims, pool=32, max_pool=512, pool_at=0
+    )  # < 12 dims: a residual
     index = OfferIndex.from_supply(
         offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
         prefilter=prefilter,
@@ -105,7 +109,7 @@ def test_the_bound_certifies_when_semantics_dominate() -> None:
     tables = random_tables(np.random.default_rng(3), n_countries=30, n_sectors=40)
     index = OfferIndex.from_supply(
         offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
-        prefilter=PrefilterParams(threshold=1, dims=12, pool=64, max_pool=1024),
+        prefilter=PrefilterParams(threshold=1, dims=12, pool=64, max_pool=1024, pool_at=0),
     )  # fmt: skip
     weights = Weights(semantic=0.9, sector=0.1, region=0, modality=0, language=0, cost=0)
     certified = 0
@@ -154,7 +158,7 @@ def test_empty_and_one_row_indexes_search_through_the_first_pass() -> None:
     offers, rng = corpus(1, 1, dim=16, ties=False)
     tables = random_tables(np.random.default_rng(1), n_countries=30, n_sectors=40)
     demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=16, rank=4))
-    prefilter = PrefilterParams(threshold=1, dims=4, pool=1, max_pool=1)
+    prefilter = PrefilterParams(threshold=1, dims=4, pool=1, max_pool=1, pool_at=0)
     empty = OfferIndex(dim=16, n_languages=N_LANGUAGES, prefilter=prefilter)
     assert empty.search(demand, tables, approximate=True).matches == []
     one = OfferIndex.from_supply(
@@ -168,7 +172,9 @@ def test_empty_and_one_row_indexes_search_through_the_first_pass() -> None:
 def test_codes_follow_upserts_and_removes_after_the_first_search() -> None:
     offers, rng = corpus(8, 120, dim=16, ties=False)
     tables = random_tables(np.random.default_rng(8), n_countries=30, n_sectors=40)
-    prefilter = PrefilterParams(threshold=50, dims=6, pool=8, max_pool=32, exact_when_unproven=True)
+    prefilter = PrefilterParams(
+        threshold=50, dims=6, pool=8, max_pool=32, exact_when_unproven=True, pool_at=0
+    )
     index = OfferIndex(dim=16, n_languages=N_LANGUAGES, capacity=4, prefilter=prefilter)
     supply = offers.supply
 
@@ -238,7 +244,7 @@ def test_the_second_pass_drops_only_rows_that_cannot_reach_the_list(
     exact one exactly when the second pass dropped nothing that belonged in it."""
     offers, rng = corpus(seed, 400, dim=96, ties=ties)
     tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
-    prefilter = PrefilterParams(threshold=1, dims=8, pool=400, max_pool=400)
+    prefilter = PrefilterParams(threshold=1, dims=8, pool=400, max_pool=400, pool_at=0)
     index = OfferIndex.from_supply(
         offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
         prefilter=prefilter,
@@ -274,3 +280,14 @@ def test_score_bounds_hold_for_every_cosine_in_the_interval_even_with_poor_recor
         exact = score_pairs(demand, offers.supply, tables, weights, PARAMS, records=records,
                             cosine=centre + t * width).scores  # fmt: skip
         assert np.all(low <= exact + 1e-12) and np.all(exact <= high + 1e-12)
+
+
+def test_pools_halve_per_tenfold_fewer_scanned_rows_down_to_sixteen_per_listed_match() -> None:
+    params = PrefilterParams()
+    assert params.pool_sizes(1_000_000, 10) == (16384, 16384)
+    assert params.pool_sizes(5_000_000, 10) == (16384, 16384)
+    assert params.pool_sizes(100_000, 10) == (8192, 8192)
+    sizes = [params.pool_sizes(n, 10)[0] for n in (1000, 10_000, 50_000, 100_000, 400_000)]
+    assert sizes == sorted(sizes) and sizes[0] == 2048  # a thousandth of the rows: three halvings
+    assert PrefilterParams(pool=100, max_pool=100).pool_sizes(1000, 10) == (160, 160)  # 16 * limit
+    assert PrefilterParams(pool_at=0).pool_sizes(1000, 10) == (16384, 16384)

@@ -23,7 +23,8 @@ def build(n: int, threshold: int) -> tuple[OfferIndex, np.random.Generator]:
     offers = random_supply(rng, n, tables, n_languages=N_LANGUAGES, space=SPACE)
     index = OfferIndex.from_supply(
         offers.supply, ids=offers.ids, institution_ids=offers.institution_ids, n_languages=N_LANGUAGES,
-        valid_until=rng.uniform(0, 10, n), prefilter=PrefilterParams(threshold=threshold, dims=6, pool=16),
+        valid_until=rng.uniform(0, 10, n),
+        prefilter=PrefilterParams(threshold=threshold, dims=6, pool=16, pool_at=0),
     )  # fmt: skip
     return index, rng
 
