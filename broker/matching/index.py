@@ -8,9 +8,10 @@ Request-independent offer quantities (modality index rows, language bitsets) are
 
 From ``PrefilterParams.threshold`` live rows on, a search first scans compact int8 codes of the
 embeddings (``prefilter``) for a pool of the semantically closest offers. A second pass bounds the
-pool's scores from full-dimension int8 codes (``refined_cosines``: each cosine within about 1e-3,
-rigorously), and only the offers whose upper bound reaches the k-th best lower bound are scored
-from their float32 embeddings; the list is the exact ranking of the pool. Below the threshold
+pool's cosines from full-dimension int8 codes (``refined_cosines``: each within about 1e-3,
+rigorously) and their scores by a ceiling from the cheap factors (``score_ceiling``); only the
+offers whose ceiling reaches the list are scored from their float32 embeddings, so the list is the
+exact ranking of the pool. Below the threshold
 every offer's cosine and a ceiling of its score from the cheap factors are computed, and only the
 offers whose ceiling reaches the list are scored in full (``_Scorer.ceilinged``): the exact list.
 ``save`` and ``load`` (``snapshot``) write and memory-map the arrays; a loaded index reads the few
@@ -619,8 +620,10 @@ class _Scorer:
 
         The ``prefilter.ceiling_pool`` rows with the highest ceilings are scored exactly. When the
         k-th score of their capped list is above every ceiling left out, no row left out can enter
-        or change the list (the greedy argument of ``refined``), so it is the exact list of
-        ``rows``; otherwise the pool grows 4x, up to every row.
+        or change the list (the capped top-k is a greedy pick over a matroid), so it is the exact
+        list of ``rows``. Otherwise the k-th score of the list of every row is at least that one,
+        so scoring the rows whose ceiling reaches it gives the exact list. (A pool whose caps leave
+        its list short grows 4x, up to every row.)
 
         Args:
             rows: Index rows.
@@ -633,16 +636,18 @@ class _Scorer:
             top = _best(ceiling, size)
             top = top[ceiling[top] > -np.inf]
             result = self(rows[top], False, None if cosine is None else cosine[top])
-            if len(result.positions) == self.limit:
-                kth = float(result.scored.scores[result.positions[-1]])
-                if float(ceiling[top].min()) < kth - 1e-12:  # the best row left out is below it
+            if len(result.positions) == self.limit:  # else too few institutions: a larger pool
+                kth = float(result.scored.scores[result.positions[-1]]) - 1e-12
+                if float(ceiling[top].min()) < kth:  # the best row left out is below it
                     return self.certify(result) if certified else result
+                # A larger list can only raise the k-th score: rows below this one's are out.
+                reach = np.flatnonzero(ceiling >= kth)
+                return self(rows[reach], certified, None if cosine is None else cosine[reach])
             size *= 4
         keep = ceiling > -np.inf
         every = bool(keep.all())
-        return self(
-            rows if every else rows[keep], certified, cosine if every or cosine is None else cosine[keep]
-        )
+        kept = cosine if every or cosine is None else cosine[keep]
+        return self(rows if every else rows[keep], certified, kept)
 
     def refined(self, rows: NDArray[np.intp], certified: bool) -> SearchResult:
         """The exact ranking of ``rows`` (ascending, eligible), reading float32 embeddings only

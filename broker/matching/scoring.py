@@ -144,8 +144,8 @@ def score_pairs(
         slots: Precomputed ``offered_slots(supply.modalities)``, e.g. kept by an ``OfferIndex``.
         records: Each pair's provider record (``pair_records``); None = no provider has one.
         track_params: Shrinkage of the track-record factor (default ``TrackRecordParams()``).
-        cosine: (n,) cosines to use instead of those of the embeddings (which are then not read;
-            see ``score_bounds``).
+        cosine: (n,) cosines to use instead of those of the embeddings (which are then not read):
+            ``OfferIndex`` passes those it computed for the rows' score ceilings.
 
     Returns:
         Scores and components of the n = max(n_d, n_s) pairs: score = w_semantic * semantic +
@@ -166,45 +166,6 @@ def score_pairs(
         scores, components, parts.w, cosine, parts.choice.cost_usd, parts.choice.modality, parts.shared,
         relevance, gate, parts.records, parts.track_params.prior,
     )  # fmt: skip
-
-
-def score_bounds(
-    demand: DemandArrays,
-    supply: SupplyArrays,
-    tables: MatchTables,
-    weights: Weights,
-    params: FactorParams,
-    cost_params: CostParams | None,
-    *,
-    slots: SlotArray | None,
-    records: PairRecords | None = None,
-    track_params: TrackRecordParams | None = None,
-    cosine_low: FloatArray,
-    cosine_high: FloatArray,
-) -> tuple[FloatArray, FloatArray]:
-    """Bounds of the scores of pairs whose cosines are only known to lie in an interval.
-
-    The score is ``topical + gate * context`` where topical and gate are non-decreasing in the
-    cosine and ``context`` does not depend on it (it is negative only when a poor track record
-    outweighs every contextual factor), so the ends of the interval bound both parts; the factors
-    that do not depend on the text are evaluated once. ``supply.embedding`` is not read.
-
-    Args:
-        demand, supply, tables, weights, params, cost_params, slots, records, track_params: As for
-            ``score_pairs``.
-        cosine_low: (n,) lower bounds of the pairs' cosines.
-        cosine_high: (n,) upper bounds.
-
-    Returns:
-        (n,) float64 lower and (n,) float64 upper bounds of the scores ``score_pairs`` gives.
-    """
-    parts = _Context(demand, supply, tables, weights, params, cost_params, slots, records, track_params)
-    top_low, gate_low = parts.topical_and_gate(cosine_low, parts.components.copy())
-    top_high, gate_high = parts.topical_and_gate(cosine_high, parts.components)
-    context_low, context_high = gate_low * parts.contextual, gate_high * parts.contextual
-    low = np.clip(top_low + np.minimum(context_low, context_high), 0.0, 1.0)
-    high = np.clip(top_high + np.maximum(context_low, context_high), 0.0, 1.0)
-    return low, high
 
 
 def score_ceiling(

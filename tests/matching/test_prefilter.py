@@ -18,7 +18,7 @@ from broker.matching.prefilter import (
     refined_cosines,
     score_upper_bound,
 )
-from broker.matching.scoring import score_bounds
+from broker.matching.scoring import score_ceiling
 from tests.matching.builders import DETERMINISTIC, random_records
 
 N_LANGUAGES = 40
@@ -260,11 +260,11 @@ def test_the_second_pass_drops_only_rows_that_cannot_reach_the_list(
 
 @DETERMINISTIC
 @given(seed=st.integers(0, 10_000), width=st.sampled_from([0.0, 0.003, 0.05]))
-def test_score_bounds_hold_for_every_cosine_in_the_interval_even_with_poor_records(
+def test_the_ceiling_at_the_upper_end_holds_for_every_cosine_below_it_even_with_poor_records(
     seed: int, width: float
 ) -> None:
     """A poor track record can make the context negative, where a higher gate lowers the score:
-    the bounds must hold anyway, for every cosine between the interval's ends."""
+    the ceiling at an interval's upper end (the second pass's) must hold for every cosine in it."""
     offers, rng = corpus(seed, 300, dim=16, ties=False)
     tables = random_tables(np.random.default_rng(seed), n_countries=30, n_sectors=40)
     demand = random_demand(rng, 1, tables, n_languages=N_LANGUAGES, space=TopicSpace(dim=16, rank=4))
@@ -273,13 +273,13 @@ def test_score_bounds_hold_for_every_cosine_in_the_interval_even_with_poor_recor
     records.overall[:, 2] = records.overall[:, 1]
     weights = Weights(*(rng.random(6) * [1, 1, 0.02, 0.02, 0.02, 0.02]), track_record=1.0)
     centre = rng.uniform(0.6, 0.95, 300)
-    ends = {"cosine_low": centre - width, "cosine_high": centre + width}
-    low, high = score_bounds(demand, offers.supply, tables, weights, PARAMS, None, slots=None,
-                             records=records, **ends)  # fmt: skip
+    ceiling = score_ceiling(demand, offers.supply, tables, weights, PARAMS, cosine=centre + width,
+                            track_neutral=0.5)  # fmt: skip
     for t in np.linspace(-1, 1, 9):
         exact = score_pairs(demand, offers.supply, tables, weights, PARAMS, records=records,
-                            cosine=centre + t * width).scores  # fmt: skip
-        assert np.all(low <= exact + 1e-12) and np.all(exact <= high + 1e-12)
+                            cosine=centre + t * width)  # fmt: skip
+        assert exact.track_neutral == 0.5
+        assert np.all(exact.scores <= ceiling + 1e-12)
 
 
 def test_pools_halve_per_tenfold_fewer_scanned_rows_down_to_sixteen_per_listed_match() -> None:
