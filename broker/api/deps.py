@@ -36,10 +36,21 @@ def declare_write(request: Request) -> None:
 WriteIntent = Annotated[None, Depends(declare_write)]
 
 
+def declare_read(request: Request) -> None:
+    """For POST endpoints that only read (a body too large for a query string, e.g. exploring an
+    unsaved request): list it before SessionDep, so the request does not queue for SQLite's write
+    lock (it may still upgrade, as a GET does, through ``begin_writing``)."""
+    request.state.reads_only = True
+
+
+ReadIntent = Annotated[None, Depends(declare_read)]
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed when the endpoint succeeds, rolled back when it raises."""
     with request.app.state.session_factory() as session:
-        if request.method not in SAFE_METHODS or getattr(request.state, "writes", False):
+        unsafe = request.method not in SAFE_METHODS and not getattr(request.state, "reads_only", False)
+        if unsafe or getattr(request.state, "writes", False):
             # On SQLite take the write lock up front (see broker.db); ignored elsewhere.
             session.connection(execution_options={"sqlite_immediate": True})
         else:

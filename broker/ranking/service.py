@@ -187,7 +187,7 @@ def explore(
         vector = engine.query_vector(session, embedding_text(data.title, data.description))
         if data.text_language is None and (found := detect_language(f"{data.title}\n{data.description}")):
             data = data.model_copy(update={"text_language": found[0]})
-        engine.suggester.prepare(session)
+        engine.suggester.prepare(session, store=False)  # a read: missing vectors are not stored
         suggested = stored_suggestions(engine.suggester.suggest(vector), model_id=engine.encoder.model_id)
         return engine.rank_offers(
             demand_row(engine.book, data, institution, suggested),

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from broker.api.deps import CurrentPrincipal, EngineDep, LocaleDep, RowId, SessionDep
+from broker.api.deps import CurrentPrincipal, EngineDep, LocaleDep, ReadIntent, RowId, SessionDep
 from broker.api.responses import errors
 from broker.i18n.ranked import localize_ranked
 from broker.ranking import service
@@ -69,6 +69,7 @@ def matches_for_offer(
 @router.post("/match", summary="Explore offers for an unsaved request", responses=errors(404))
 def explore(
     body: ExploreRequest,
+    _: ReadIntent,
     session: SessionDep,
     principal: CurrentPrincipal,
     engine: EngineDep,
