@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broker.i18n import DEFAULT_LOCALE, RenderedReason, render_reasons
 from broker.matching import (
     CostBreakdown,
     DemandArrays,
@@ -481,7 +482,9 @@ class MatchEngine:
         cost = cost_breakdown(
             demand, supply, scored, match.position, self.book.tables, self.book.codes, evidence=evidence
         )
-        return Explained(match, reasons, fit, cost, modality_reason(evidence, self.book.codes))
+        why = modality_reason(evidence, self.book.codes)
+        english = tuple(render_reasons([*reasons, why], DEFAULT_LOCALE))  # once per remembered list
+        return Explained(match, reasons, fit, cost, why, english[:-1], english[-1])
 
     def _inferred_reasons(self, row: DemandRow, offer_inferred: tuple[str, ...] | None) -> list[Reason]:
         """Say where sectors were inferred from a text rather than given by its author."""
@@ -503,3 +506,7 @@ class Explained:
     fit: Fit
     cost: CostBreakdown
     modality_why: Reason  # why the cost estimate assumes its modality
+    # The reasons and the modality's reason with their English sentences, rendered once: a remembered
+    # list is answered many times (other locales render from the codes, ``broker.i18n``).
+    english: tuple[RenderedReason, ...]
+    modality_english: RenderedReason

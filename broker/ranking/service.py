@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from broker.db import begin_writing
 from broker.errors import Forbidden, InvalidInput
-from broker.i18n import DEFAULT_LOCALE, RenderedReason, render_reasons, stored_reasons
+from broker.i18n import DEFAULT_LOCALE, RenderedReason, stored_reasons
 from broker.matching import GOOD_FITS, Fit, Weights
 from broker.models import Institution, KnowledgeRequest, Match, Offer, RequestStatus, Role
 from broker.ranking.codebook import demand_row
@@ -249,14 +250,14 @@ def match_fields(e: Explained, profile: str) -> dict[str, object]:
         "components": m.components,
         "contributions": m.contributions,
         "estimated_cost_usd": m.estimated_cost_usd,
-        "reasons": [r.text for r in render_reasons(e.reasons, DEFAULT_LOCALE)],
+        "reasons": [r.text for r in e.english],
         "reasons_detail": [r.as_json() for r in e.reasons],
         "fit": e.fit.value,
     }
 
 
 def _cost(engine: MatchEngine, e: Explained) -> CostBreakdownRead:
-    c, why = e.cost, render_reasons([e.modality_why], DEFAULT_LOCALE)[0]
+    c, why = e.cost, e.modality_english
     return CostBreakdownRead(
         fixed_usd=c.fixed_usd,
         participants_usd=c.participants_usd,
@@ -305,7 +306,7 @@ def _item(
         contributions=m.contributions,
         estimated_cost_usd=m.estimated_cost_usd,
         modality=engine.book.modality_codes[m.modality],
-        **_reason_fields(render_reasons(e.reasons, DEFAULT_LOCALE)),
+        **_reason_fields(e.english),
         status=stored.status if stored else None,
         fit=e.fit,
         relevance=m.relevance,
@@ -315,7 +316,7 @@ def _item(
     )
 
 
-def _reason_fields(reasons: list[RenderedReason]) -> dict[str, Any]:
+def _reason_fields(reasons: Sequence[RenderedReason]) -> dict[str, Any]:
     """``reasons`` and ``reasons_detail`` of a ranked item (English: the API re-renders them in the
     caller's language, see ``broker.i18n.localize_ranked``)."""
     return {
